@@ -1,0 +1,287 @@
+"""The authoring tool: one command rebuilds every generated file, the same command checks them.
+
+Usage (from the repository root)::
+
+    python -m utils.book build            # rebuild what is stale: .ipynb from .py, run them, exercises
+    python -m utils.book build --force    # re-execute every chapter and solution
+    python -m utils.book build chapters/03_gradient_behaviour.py   # just these sources
+    python -m utils.book check            # rewrite nothing; exit 1 naming every stale file
+
+Sources of truth (DESIGN.md): the py:percent files in ``chapters/`` and ``solutions/``. Generated:
+
+* ``chapters/NN.ipynb`` and ``solutions/NN.ipynb``: the same cells, executed, outputs stored;
+* ``exercises/NN.py`` and ``exercises/NN.ipynb``: the solutions with every block between
+  ``### BEGIN SOLUTION`` and ``### END SOLUTION`` replaced by a stub, cells tagged
+  ``solution-only`` dropped, no outputs.
+
+Staleness is decided by content, never by file timestamps (they are arbitrary after a checkout).
+Introduced with the foundation of the book (issue 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXECUTED_DIRS = ("chapters", "solutions")
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+METADATA = {"jupytext": {"formats": "ipynb,py:percent"}, "kernelspec": KERNELSPEC}
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+SOLUTION_ONLY_TAG = "solution-only"
+STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+MARKDOWN_STUB = "YOUR ANSWER HERE"
+CELL_TIMEOUT = 300  # seconds; a chapter should take seconds, this only stops a hang
+
+
+# --------------------------------------------------------------------------- reading and writing
+def read_py(path: Path):
+    """Read a py:percent source as a notebook with canonical metadata and stable cell ids."""
+    import jupytext
+
+    nb = jupytext.read(path, fmt="py:percent")
+    return canonical(nb)
+
+
+def canonical(nb):
+    """Minimal metadata (kernelspec, jupytext pairing), cell metadata reduced to tags, stable ids."""
+    import copy
+
+    nb.metadata = copy.deepcopy(METADATA)
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    seen: dict[str, int] = {}
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags")
+        cell.metadata = {"tags": list(tags)} if tags else {}
+        # Ids from content, so inserting a cell does not renumber every later one.
+        digest = hashlib.sha1((cell.cell_type + cell.source).encode()).hexdigest()[:8]
+        seen[digest] = seen.get(digest, 0) + 1
+        cell.id = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"
+    return nb
+
+
+def py_text(nb) -> str:
+    import jupytext
+
+    return jupytext.writes(nb, fmt="py:percent")
+
+
+def ipynb_text(nb) -> str:
+    import nbformat
+
+    return nbformat.writes(nb) + "\n"
+
+
+def cell_signature(nb) -> list[tuple]:
+    """What a .py and its .ipynb must agree on: cell types, sources and tags, in order."""
+    return [
+        (c.cell_type, c.source, tuple(c.get("metadata", {}).get("tags", ())))
+        for c in nb.cells
+    ]
+
+
+# --------------------------------------------------------------------------- exercises
+def make_exercise(solution_nb):
+    """Student version of a solutions notebook: solution blocks stubbed, solution-only cells dropped."""
+    import copy
+
+    nb = copy.deepcopy(solution_nb)
+    cells = []
+    for cell in nb.cells:
+        if SOLUTION_ONLY_TAG in cell.get("metadata", {}).get("tags", []):
+            continue
+        cell.source = strip_solutions(cell.source, markdown=cell.cell_type == "markdown")
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        cells.append(cell)
+    nb.cells = cells
+    return canonical(nb)
+
+
+def strip_solutions(source: str, *, markdown: bool = False) -> str:
+    """Replace every BEGIN/END SOLUTION block by a stub at the indentation of its BEGIN line.
+
+    Raises ``ValueError`` on a BEGIN without END (or the reverse), so a half-marked solution
+    never leaks into the student's notebook.
+    """
+    out: list[str] = []
+    inside = False
+    for number, line in enumerate(source.split("\n"), start=1):
+        stripped = line.strip()
+        if stripped.startswith(BEGIN):
+            if inside:
+                raise ValueError(f"line {number}: nested '{BEGIN}' (close the previous block first)")
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            stub = MARKDOWN_STUB if markdown else STUB
+            out.extend(indent + s for s in stub.split("\n"))
+        elif stripped.startswith(END):
+            if not inside:
+                raise ValueError(f"line {number}: '{END}' without a matching '{BEGIN}'")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError(f"'{BEGIN}' without a matching '{END}'")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- execution
+def execute(nb, cwd: Path):
+    """Run every cell in a kernel of the current environment; outputs stored, stderr dropped."""
+    from jupyter_client import KernelManager
+    from nbclient import NotebookClient
+    from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
+
+    km = KernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager())
+    client = NotebookClient(
+        nb, km=km, timeout=CELL_TIMEOUT, record_timing=False, resources={"metadata": {"path": str(cwd)}}
+    )
+    client.execute()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            # stderr is not compared by the tests (warnings, progress bars), so it is not stored either.
+            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+    return canonical(nb)
+
+
+# --------------------------------------------------------------------------- what is stale
+def sources(root: Path = ROOT) -> list[Path]:
+    return sorted(p for d in EXECUTED_DIRS for p in (root / d).glob("[0-9]*.py"))
+
+
+def stale_reasons(root: Path = ROOT) -> dict[str, str]:
+    """Every generated file that differs from what build would write, with the reason."""
+    import nbformat
+
+    reasons: dict[str, str] = {}
+    for py in sources(root):
+        rel = py.relative_to(root)
+        try:
+            nb = read_py(py)
+        except Exception as exc:  # a broken source is reported, not a crash of the check
+            reasons[str(rel)] = f"cannot be read as py:percent: {exc}"
+            continue
+        if py.read_text() != py_text(nb):
+            reasons[str(rel)] = "not in canonical jupytext form (run build to normalise its header)"
+        ipynb = py.with_suffix(".ipynb")
+        if not ipynb.exists():
+            reasons[str(ipynb.relative_to(root))] = "missing"
+        else:
+            stored = nbformat.read(ipynb, as_version=4)
+            if cell_signature(stored) != cell_signature(nb):
+                reasons[str(ipynb.relative_to(root))] = f"cells differ from {rel}"
+            elif any(c.cell_type == "code" and c.source.strip() and c.execution_count is None for c in stored.cells):
+                reasons[str(ipynb.relative_to(root))] = "not executed (outputs missing)"
+        if py.parent.name == "solutions":
+            exercise = make_exercise(nb)
+            for path, text in exercise_files(root, py, exercise).items():
+                if not path.exists() or path.read_text() != text:
+                    reasons[str(path.relative_to(root))] = f"differs from a fresh generation from {rel}"
+    # Orphans: generated files whose source is gone.
+    expected = set()
+    for py in sources(root):
+        expected.add(py.with_suffix(".ipynb"))
+        if py.parent.name == "solutions":
+            expected |= {root / "exercises" / (py.stem + ext) for ext in (".py", ".ipynb")}
+    generated = [p for d in EXECUTED_DIRS for p in (root / d).glob("[0-9]*.ipynb")]
+    generated += [p for p in (root / "exercises").glob("[0-9]*.*") if p.suffix in (".py", ".ipynb")]
+    for p in sorted(set(generated) - expected):
+        reasons[str(p.relative_to(root))] = "has no source (delete it, or add its source)"
+    return reasons
+
+
+def exercise_files(root: Path, solution_py: Path, exercise_nb) -> dict[Path, str]:
+    base = root / "exercises" / solution_py.stem
+    return {base.with_suffix(".py"): py_text(exercise_nb), base.with_suffix(".ipynb"): ipynb_text(exercise_nb)}
+
+
+# --------------------------------------------------------------------------- commands
+def _build_one(py: str, force: bool) -> tuple[str, float, str]:
+    """Build the generated files of one source; returns (source, seconds, what was done)."""
+    import nbformat
+
+    path = Path(py)
+    nb = read_py(path)
+    done = []
+    if path.read_text() != py_text(nb):
+        path.write_text(py_text(nb))
+        done.append("normalised .py")
+    ipynb = path.with_suffix(".ipynb")
+    seconds = 0.0
+    fresh = False
+    if ipynb.exists() and not force:
+        stored = nbformat.read(ipynb, as_version=4)
+        fresh = cell_signature(stored) == cell_signature(nb) and all(
+            c.execution_count is not None for c in stored.cells if c.cell_type == "code" and c.source.strip()
+        )
+    if not fresh:
+        start = time.perf_counter()
+        executed = execute(read_py(path), cwd=path.parent)
+        seconds = time.perf_counter() - start
+        ipynb.write_text(ipynb_text(executed))
+        done.append(f"executed in {seconds:.1f} s")
+    if path.parent.name == "solutions":
+        for target, text in exercise_files(path.parent.parent, path, make_exercise(nb)).items():
+            if not target.exists() or target.read_text() != text:
+                target.write_text(text)
+                done.append(f"wrote {target.parent.name}/{target.name}")
+    return py, seconds, ", ".join(done) or "up to date"
+
+
+def build(paths: list[Path], *, force: bool = False, jobs: int = 1, root: Path = ROOT) -> int:
+    todo = [str(p) for p in paths]
+    failures = 0
+    print(f"building {len(todo)} source(s) with {jobs} job(s)", flush=True)
+    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(_build_one, p, force): p for p in todo}
+        for i, future in enumerate(futures, start=1):
+            rel = Path(futures[future]).resolve().relative_to(root)
+            try:
+                _, _, done = future.result()
+                print(f"[{i}/{len(todo)}] {rel}: {done}", flush=True)
+            except Exception as exc:  # report every failing notebook, keep building the others
+                failures += 1
+                message = str(exc).strip().splitlines()
+                print(f"[{i}/{len(todo)}] {rel}: FAILED: {' | '.join(message[-5:])}", flush=True)
+    for rel, why in stale_reasons(root).items():
+        if "has no source" in why:
+            print(f"warning: {rel} {why}")
+    return 1 if failures else 0
+
+
+def check(root: Path = ROOT) -> int:
+    reasons = stale_reasons(root)
+    if not reasons:
+        print(f"all generated files are up to date ({len(sources(root))} sources)")
+        return 0
+    print(f"{len(reasons)} stale file(s); rebuild with `python -m utils.book build`:")
+    for rel, why in sorted(reasons.items()):
+        print(f"  {rel}: {why}")
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m utils.book", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="regenerate stale notebooks and exercises")
+    b.add_argument("paths", nargs="*", type=Path, help="sources to build (default: all)")
+    b.add_argument("--force", action="store_true", help="re-execute even notebooks that look up to date")
+    b.add_argument("--jobs", type=int, default=1, help="notebooks executed in parallel (default 1)")
+    sub.add_parser("check", help="exit 1 naming every generated file that is stale")
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        return check()
+    paths = [p.resolve() for p in args.paths] or sources()
+    bad = [str(p) for p in paths if p.suffix != ".py" or p.parent.name not in EXECUTED_DIRS or not p.exists()]
+    if bad:
+        parser.error(f"expected existing .py sources in chapters/ or solutions/, got: {', '.join(bad)}")
+    return build(paths, force=args.force, jobs=args.jobs)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
