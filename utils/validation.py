@@ -1,0 +1,178 @@
+"""Input checks shared by the losses, miners and angular losses of the companion.
+
+Every check raises with a message that says what was expected, what was received and how to
+fix it, in the style of scikit-learn. Checks return nothing unless documented otherwise.
+"""
+
+import math
+import numbers
+
+import torch
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def _values(x, limit=10):
+    """Sorted distinct values of ``x`` as a short printable list."""
+    values = torch.unique(x.detach().cpu().to(torch.float64 if x.is_floating_point() else torch.int64))
+    return f"{values.tolist()[:limit]}{' ...' if values.numel() > limit else ''}"
+
+
+def _isin(x, allowed):
+    """Elementwise: is each entry of ``x`` one of the numbers ``allowed``?"""
+    return torch.isin(x.to(torch.float64), torch.tensor(allowed, dtype=torch.float64, device=x.device))
+
+
+def check_tensor(name, x):
+    """Raise ``TypeError`` unless ``x`` is a ``torch.Tensor``."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(
+            f"{name} must be a torch.Tensor; got {type(x).__name__}. "
+            f"Fix: convert it with torch.as_tensor({name})."
+        )
+
+
+def check_float_tensor(name, x):
+    """Raise ``TypeError`` unless ``x`` is a floating-point tensor (scores, embeddings)."""
+    check_tensor(name, x)
+    if not x.is_floating_point():
+        raise TypeError(
+            f"{name} must be a floating-point tensor (scores and embeddings are real numbers); "
+            f"got dtype {x.dtype}. Fix: use {name}.float() (or .double())."
+        )
+
+
+def check_nonempty(name, x):
+    """Raise ``ValueError`` if ``x`` holds no element (an empty batch)."""
+    if x.numel() == 0:
+        raise ValueError(
+            f"{name} must hold at least one example; got an empty tensor of shape {tuple(x.shape)}. "
+            f"Fix: skip empty batches before calling the loss."
+        )
+
+
+def check_ndim(name, x, ndim, layout):
+    """Raise ``ValueError`` unless ``x`` has ``ndim`` dimensions; ``layout`` is e.g. ``"(N, C)"``."""
+    if x.dim() != ndim:
+        raise ValueError(
+            f"{name} must be {ndim}-D with shape {layout}; got shape {tuple(x.shape)}. "
+            f"Fix: reshape it, e.g. {name}.reshape(N, -1) for a 2-D layout or "
+            f"{name}.reshape(-1) for a 1-D one."
+        )
+
+
+def check_same_shape(**tensors):
+    """Raise ``ValueError`` unless all the named tensors have the same shape."""
+    shapes = {name: tuple(t.shape) for name, t in tensors.items()}
+    if len(set(shapes.values())) > 1:
+        got = ", ".join(f"{name}.shape={shape}" for name, shape in shapes.items())
+        raise ValueError(
+            f"{', '.join(shapes)} must have the same shape (one entry per example); got {got}. "
+            f"Fix: pass tensors that pair up element by element (no broadcasting is done)."
+        )
+
+
+def check_same_batch_size(**tensors):
+    """Raise ``ValueError`` unless all the named tensors have the same first dimension N."""
+    sizes = {name: t.shape[0] for name, t in tensors.items()}
+    if len(set(sizes.values())) > 1:
+        got = ", ".join(f"{name}.shape[0]={n}" for name, n in sizes.items())
+        raise ValueError(
+            f"{', '.join(sizes)} must have the same batch size N; got {got}. "
+            f"Fix: pass one label per example."
+        )
+
+
+def check_binary_targets(targets):
+    """Raise unless ``targets`` hold only -1 and +1 (float, int or bool dtype accepted)."""
+    check_tensor("targets", targets)
+    bad = ~_isin(targets, [-1.0, 1.0])
+    if not bad.any():
+        return
+    if _isin(targets, [0.0, 1.0]).all():
+        raise ValueError(
+            f"targets must be -1 or +1; got values {_values(targets)}: {{0, 1}} labels were detected. "
+            f"Fix: convert them with targets = 2 * targets - 1."
+        )
+    raise ValueError(
+        f"targets must be -1 or +1; got values outside {{-1, +1}}: {_values(targets[bad])}. "
+        f"Fix: encode the positive class as +1 and the negative class as -1."
+    )
+
+
+def check_class_targets(targets, num_classes):
+    """Raise unless ``targets`` is a 1-D integer tensor of class indices in ``[0, num_classes)``."""
+    check_tensor("targets", targets)
+    if targets.is_floating_point() or targets.is_complex() or targets.dtype == torch.bool:
+        raise TypeError(
+            f"targets must be integer class indices; got dtype {targets.dtype}. "
+            f"Fix: use targets.long()."
+        )
+    check_ndim("targets", targets, 1, "(N,)")
+    bad = (targets < 0) | (targets >= num_classes)
+    if bad.any():
+        raise ValueError(
+            f"targets must be class indices in [0, {num_classes - 1}] (scores have C={num_classes} "
+            f"columns); got out-of-range values {_values(targets[bad])}. "
+            f"Fix: map labels to 0..C-1, or give scores one column per class."
+        )
+
+
+def check_similar_labels(similar):
+    """Raise unless ``similar`` holds only 1 (similar pair) and 0 (dissimilar pair)."""
+    check_tensor("similar", similar)
+    bad = ~_isin(similar, [0.0, 1.0])
+    if not bad.any():
+        return
+    if _isin(similar, [-1.0, 1.0]).all():
+        raise ValueError(
+            f"similar must be 1 (similar pair) or 0 (dissimilar pair); got values {_values(similar)}, "
+            f"which look like {{-1, +1}} labels. Fix: convert them with similar = (y + 1) // 2."
+        )
+    raise ValueError(
+        f"similar must be 1 (similar pair) or 0 (dissimilar pair); got values outside {{0, 1}}: "
+        f"{_values(similar[bad])}. Fix: pass a bool or 0/1 tensor."
+    )
+
+
+def check_margin(margin, name="margin"):
+    """Return ``margin`` as a float; raise unless it is a finite real number >= 0."""
+    if isinstance(margin, bool) or not isinstance(margin, numbers.Real):
+        raise TypeError(
+            f"{name} must be a real number; got {type(margin).__name__}. "
+            f"Fix: pass a Python float such as {name}=1.0."
+        )
+    if not math.isfinite(margin) or margin < 0:
+        raise ValueError(
+            f"{name} must be a finite number >= 0; got {margin}. "
+            f"Fix: pass a non-negative {name} such as 1.0 (0 is allowed)."
+        )
+    return float(margin)
+
+
+def check_positive(name, value):
+    """Return ``value`` as a float; raise unless it is a real number > 0 (``inf`` allowed)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {type(value).__name__}. Fix: pass e.g. {name}=2.")
+    if not value > 0:
+        raise ValueError(f"{name} must be > 0; got {value}. Fix: pass a positive value, e.g. {name}=2.")
+    return float(value)
+
+
+def check_choice(name, value, valid):
+    """Raise ``ValueError`` unless ``value`` is one of ``valid``."""
+    if value not in valid:
+        raise ValueError(
+            f"{name} must be one of {', '.join(map(repr, valid))}; got {value!r}. "
+            f"Fix: pick one of the valid values."
+        )
+
+
+def apply_reduction(loss, reduction):
+    """Reduce per-example losses: ``"none"`` keeps them, ``"mean"`` averages, ``"sum"`` adds."""
+    check_choice("reduction", reduction, REDUCTIONS)
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
