@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 
-def seed_everything(seed: int = 0, *, threads: int = 1) -> torch.Generator:
+def seed_everything(seed: int = 0, *, threads: int = 1) -> None:
     """Seed Python, NumPy and torch, and fix torch's intra-op thread count.
 
     Parameters
@@ -23,14 +23,9 @@ def seed_everything(seed: int = 0, *, threads: int = 1) -> torch.Generator:
     threads : int
         Number of intra-op threads torch may use (1 makes float sums bit-identical across machines).
 
-    Returns
-    -------
-    torch.Generator
-        A generator seeded with ``seed``, for code that wants its own stream.
-
     Examples
     --------
-    >>> g = seed_everything(0)
+    >>> seed_everything(0)
     >>> torch.get_num_threads()
     1
     """
@@ -42,4 +37,3 @@ def seed_everything(seed: int = 0, *, threads: int = 1) -> torch.Generator:
     np.random.seed(seed)
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
-    return torch.Generator().manual_seed(seed)
