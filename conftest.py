@@ -16,3 +16,13 @@ def _without_stderr(outputs):
 
 
 nbval.plugin.transform_streams_for_comparison = _without_stderr
+
+
+# The offline guarantee (tests/offline/sitecustomize.py): every process started from here on, each
+# notebook kernel included, refuses network access beyond loopback.
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+_GUARD = str(Path(__file__).resolve().parent / "tests" / "offline")
+os.environ["MARGIN_LOSSES_OFFLINE"] = "1"
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_GUARD, os.environ.get("PYTHONPATH")) if p)
