@@ -6,6 +6,7 @@ Usage (from the repository root)::
     python -m utils.book build --force    # re-execute every chapter and solution
     python -m utils.book build chapters/03_gradient_behaviour.py   # just these sources
     python -m utils.book check            # rewrite nothing; exit 1 naming every stale file
+    python -m utils.book release --out DIR   # the student bundle: no solutions, no hidden cases
 
 Sources of truth (DESIGN.md): the py:percent files in ``chapters/`` and ``solutions/``. Generated:
 
@@ -32,6 +33,8 @@ EXECUTED_DIRS = ("chapters", "solutions")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 METADATA = {"jupytext": {"formats": "ipynb,py:percent"}, "kernelspec": KERNELSPEC}
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+# Grader-only code in utils/checks (hidden cases) sits between these markers; release removes it.
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN", "### END HIDDEN"
 SOLUTION_ONLY_TAG = "solution-only"
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 MARKDOWN_STUB = "YOUR ANSWER HERE"
@@ -108,25 +111,29 @@ def strip_solutions(source: str, *, markdown: bool = False) -> str:
     Raises ``ValueError`` on a BEGIN without END (or the reverse), so a half-marked solution
     never leaks into the student's notebook.
     """
+    return strip_blocks(source, BEGIN, END, MARKDOWN_STUB if markdown else STUB)
+
+
+def strip_blocks(source: str, begin: str, end: str, stub: str = "") -> str:
+    """Replace each block from a ``begin`` line to an ``end`` line (inclusive) by ``stub``."""
     out: list[str] = []
     inside = False
     for number, line in enumerate(source.split("\n"), start=1):
         stripped = line.strip()
-        if stripped.startswith(BEGIN):
+        if stripped.startswith(begin):
             if inside:
-                raise ValueError(f"line {number}: nested '{BEGIN}' (close the previous block first)")
+                raise ValueError(f"line {number}: nested '{begin}' (close the previous block first)")
             inside = True
             indent = line[: len(line) - len(line.lstrip())]
-            stub = MARKDOWN_STUB if markdown else STUB
-            out.extend(indent + s for s in stub.split("\n"))
-        elif stripped.startswith(END):
+            out.extend(indent + s for s in stub.split("\n")) if stub else None
+        elif stripped.startswith(end):
             if not inside:
-                raise ValueError(f"line {number}: '{END}' without a matching '{BEGIN}'")
+                raise ValueError(f"line {number}: '{end}' without a matching '{begin}'")
             inside = False
         elif not inside:
             out.append(line)
     if inside:
-        raise ValueError(f"'{BEGIN}' without a matching '{END}'")
+        raise ValueError(f"'{begin}' without a matching '{end}'")
     return "\n".join(out)
 
 
@@ -265,6 +272,53 @@ def check(root: Path = ROOT) -> int:
     return 1
 
 
+# --------------------------------------------------------------------------- the student bundle
+RELEASE_FILES = ("requirements.txt", "jupytext.toml", "conftest.py", "tests/nbval_sanitize.cfg")
+RELEASE_DIRS = ("chapters", "exercises", "utils")
+NOT_RELEASED = ("utils/grade.py", "utils/grading")  # the grader stays with the instructor
+
+
+def release(out: Path, root: Path = ROOT) -> list[Path]:
+    """Write the student bundle to ``out``: chapters, exercises, ``utils`` (hidden cases removed),
+    requirements and a student README; nothing of ``solutions/``. Returns the files written."""
+    stale = stale_reasons(root)
+    if stale:
+        raise SystemExit(f"refusing to release a stale book ({len(stale)} stale files); run build first")
+    out = out.resolve()
+    if out.exists() and any(out.iterdir()):
+        raise SystemExit(f"{out} exists and is not empty; choose a new folder")
+    written = []
+
+    def put(rel: str, text: str | bytes) -> None:
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(text) if isinstance(text, bytes) else target.write_text(text)
+        written.append(target)
+
+    for rel in RELEASE_FILES:
+        put(rel, (root / rel).read_bytes())
+    for d in RELEASE_DIRS:
+        for path in sorted((root / d).rglob("*")):
+            rel = path.relative_to(root).as_posix()
+            if not path.is_file() or "__pycache__" in rel or ".ipynb_checkpoints" in rel:
+                continue
+            if any(rel == n or rel.startswith(n + "/") for n in NOT_RELEASED):
+                continue
+            if path.suffix == ".py" and d == "utils":
+                text = strip_blocks(path.read_text(), BEGIN_HIDDEN, END_HIDDEN)
+                compile(text, rel, "exec")  # a badly placed marker must fail here, not on a student's laptop
+                put(rel, text)
+            else:
+                put(rel, path.read_bytes())
+    pyproject = (root / "pyproject.toml").read_text()
+    testpaths = 'testpaths = ["tests", "chapters", "solutions"]'
+    if testpaths not in pyproject:
+        raise SystemExit(f"pyproject.toml no longer has the line {testpaths!r}; update release()")
+    put("pyproject.toml", pyproject.replace(testpaths, 'testpaths = ["chapters"]'))
+    put("README.md", (root / "STUDENTS.md").read_text())
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m utils.book", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -273,9 +327,15 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--force", action="store_true", help="re-execute even notebooks that look up to date")
     b.add_argument("--jobs", type=int, default=1, help="notebooks executed in parallel (default 1)")
     sub.add_parser("check", help="exit 1 naming every generated file that is stale")
+    r = sub.add_parser("release", help="write the student bundle (no solutions, no hidden cases)")
+    r.add_argument("--out", type=Path, required=True, help="a new, empty folder")
     args = parser.parse_args(argv)
     if args.command == "check":
         return check()
+    if args.command == "release":
+        files = release(args.out)
+        print(f"wrote {len(files)} files to {args.out}")
+        return 0
     paths = [p.resolve() for p in args.paths] or sources()
     bad = [str(p) for p in paths if p.suffix != ".py" or p.parent.name not in EXECUTED_DIRS or not p.exists()]
     if bad:

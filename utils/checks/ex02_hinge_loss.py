@@ -11,7 +11,11 @@ def _binary_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
     """Scores and {-1,+1} targets: a fixed case from the chapter, then random ones with various margins."""
     cases = [dict(scores=torch.tensor([2.0, 0.3, -0.5, -2.0], dtype=torch.float64),
                   targets=torch.tensor([1.0, 1.0, -1.0, -1.0], dtype=torch.float64), margin=1.0)]
-    sizes, margins = ((1, 7, 64, 257), (1.0, 0.0, 2.5)) if hidden else ((5, 32), (1.0, 0.5, 2.0))
+    sizes, margins = (5, 32), (1.0, 0.5, 2.0)
+    ### BEGIN HIDDEN
+    if hidden:  # the grader's cases: other sizes (one example, odd, large) and margins (0 included)
+        sizes, margins = (1, 7, 64, 257), (1.0, 0.0, 2.5)
+    ### END HIDDEN
     for n in sizes:
         for margin in margins:
             scores = 3 * torch.randn(n, generator=generator, dtype=torch.float64)

@@ -1,0 +1,134 @@
+"""The student bundle (`python -m utils.book release`): no solution, no hidden case, and it installs and runs."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+from utils import book
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _blocks(source: str, begin: str, end: str) -> list[str]:
+    """The text of every begin/end block, lines stripped and joined (indentation-independent)."""
+    blocks, current = [], None
+    for line in source.splitlines():
+        if line.strip().startswith(begin):
+            current = []
+        elif line.strip().startswith(end):
+            blocks.append("\n".join(current))
+            current = None
+        elif current is not None:
+            current.append(line.strip())
+    return [b for b in blocks if b.strip()]
+
+
+def _bundle_text(bundle: Path) -> str:
+    """Every text file of the bundle, with each line stripped (so indentation cannot hide a block)."""
+    texts = []
+    for path in bundle.rglob("*"):
+        if path.is_file() and path.suffix in (".py", ".ipynb", ".md", ".toml", ".txt", ".cfg"):
+            text = path.read_text()
+            if path.suffix == ".ipynb":
+                text = "\n".join(c.source for c in nbformat.reads(text, as_version=4).cells)
+            texts.append("\n".join(line.strip() for line in text.splitlines()))
+    return "\n".join(texts)
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bundle") / "margin-losses"
+    book.release(out)
+    return out
+
+
+def test_bundle_holds_the_student_material_and_nothing_of_solutions(bundle):
+    assert not (bundle / "solutions").exists()
+    assert not (bundle / "utils" / "grade.py").exists() and not (bundle / "utils" / "grading").exists()
+    assert (bundle / "README.md").read_text() == (ROOT / "STUDENTS.md").read_text()
+    for folder in ("chapters", "exercises"):
+        for path in (ROOT / folder).glob("[0-9][0-9]_*.*"):
+            assert (bundle / folder / path.name).read_bytes() == path.read_bytes(), path.name
+    assert 'testpaths = ["chapters"]' in (bundle / "pyproject.toml").read_text()
+
+
+def test_bundle_contains_no_solution_body(bundle):
+    text = _bundle_text(bundle)
+    solutions = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.py"))
+    assert solutions
+    for path in solutions:
+        blocks = _blocks(path.read_text(), "# ### BEGIN SOLUTION", "# ### END SOLUTION")
+        blocks += _blocks(path.read_text(), book.BEGIN, book.END)
+        assert blocks, f"{path.name} has no solution blocks"
+        for block in blocks:
+            assert block not in text, f"a solution of {path.name} is in the bundle:\n{block}"
+
+
+def test_bundle_contains_no_hidden_grading_case(bundle):
+    text = _bundle_text(bundle)
+    modules = sorted((ROOT / "utils" / "checks").glob("ex*.py"))
+    hidden = [b for m in modules for b in _blocks(m.read_text(), book.BEGIN_HIDDEN, book.END_HIDDEN)]
+    assert hidden, "no module marks its hidden cases"
+    for block in hidden:
+        assert block not in text
+    assert book.BEGIN_HIDDEN not in text
+
+
+def test_release_refuses_a_non_empty_folder(tmp_path):
+    (tmp_path / "something").write_text("x")
+    with pytest.raises(SystemExit, match="not empty"):
+        book.release(tmp_path)
+
+
+@pytest.mark.slow
+def test_bundle_exercises_run_and_fail_only_at_their_checks(bundle):
+    """Run every exercise notebook of the bundle with the bundle's own utils: the only errors are the
+    checks saying "not implemented yet"."""
+    from nbclient import NotebookClient
+
+    env = {**os.environ, "PYTHONPATH": str(bundle)}
+    for path in sorted((bundle / "exercises").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        NotebookClient(nb, timeout=300, allow_errors=True, resources={"metadata": {"path": str(path.parent)}}
+                       ).execute(env=env)
+        for cell in nb.cells:
+            errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+            tags = cell.metadata.get("tags", [])
+            if not any(t.startswith("check:") for t in tags):
+                assert not errors, f"{path.name}: a non-check cell failed: {errors[0].ename if errors else ''}"
+            elif cell.source.strip():
+                assert errors and errors[0].ename == "AssertionError", f"{path.name}: check cell did not fail"
+                assert "not implemented yet" in errors[0].evalue
+
+
+@pytest.mark.slow
+def test_bundle_installs_as_its_readme_says_and_passes_its_tests(bundle, tmp_path):
+    """A fresh venv in the bundle, `pip install -r requirements.txt`, then the student's self-check fails
+    on an unsolved exercise and a chapter passes nbval strict with the bundle's configuration."""
+    venv = bundle / ".venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    online = {k: v for k, v in os.environ.items() if k not in ("MARGIN_LOSSES_OFFLINE", "PYTHONPATH")}
+    pip = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "-r", "requirements.txt"],
+                         cwd=bundle, capture_output=True, text=True, timeout=1200, env=online)
+    assert pip.returncode == 0, pip.stdout[-2000:] + pip.stderr[-2000:]
+    python = str(venv / "bin" / "python")
+    where = subprocess.run([python, "-c", "import utils; print(utils.__file__)"], cwd=tmp_path,
+                           capture_output=True, text=True, check=True)
+    assert where.stdout.startswith(str(bundle)), where.stdout
+    unsolved = subprocess.run([python, "-m", "pytest", "-n", "0", "--nbval-lax", "exercises/02_hinge_loss.ipynb"],
+                              cwd=bundle, capture_output=True, text=True, timeout=600)
+    assert unsolved.returncode == 1 and "not implemented yet" in unsolved.stdout, unsolved.stdout[-2000:]
+    chapter = subprocess.run([python, "-m", "pytest", "-n", "0", "chapters/01_binary_margins.ipynb"],
+                             cwd=bundle, capture_output=True, text=True, timeout=600)
+    assert chapter.returncode == 0, chapter.stdout[-3000:]
+
+
+def test_jupytext_pairing_of_bundle_is_intact(bundle):
+    for py in (bundle / "exercises").glob("*.py"):
+        assert book.cell_signature(jupytext.read(py)) == book.cell_signature(
+            nbformat.read(py.with_suffix(".ipynb"), as_version=4))
