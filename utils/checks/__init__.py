@@ -260,4 +260,5 @@ def check(name: str, fn: Callable) -> None:
     report = evaluate(name, fn)
     if report.status != "pass":
         raise AssertionError(report.message)
-    print(f"✓ {report.message} ({report.exercise.points} points)")
+    points = report.exercise.points
+    print(f"✓ {report.message} ({points} point{'s' if points != 1 else ''})")
