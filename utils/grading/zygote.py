@@ -1,0 +1,288 @@
+"""The zygote: a warm process (torch imported once) that forks one sandboxed child per grading attempt.
+
+Started by the grader as ``python -I utils/grading/zygote.py REPO_ROOT`` (never imported by the
+grader itself). Protocol on its stdin/stdout, one JSON object per line:
+
+* zygote -> grader: ``{"event": "ready"}`` once torch is imported;
+* grader -> zygote: a request ``{"workdir", "uid", "gid", "hide", "private_tmp", "mem_bytes",
+  "fsize_bytes", "cpu_seconds", "nproc"}``;
+* zygote -> grader: ``{"event": "started", "pid"}`` right after the fork, then
+  ``{"event": "exited", "pid", "code", "signal"}`` when the child is gone (the grader kills it on a
+  timeout; the zygote only reaps it).
+
+The child: new session (so the grader can kill its whole process group), stdin/stdout/stderr on
+/dev/null and every other inherited descriptor closed (it cannot talk to the zygote's pipes), a
+private mount namespace where ``hide`` directories (solutions/, the real check references) are
+covered by empty read-only tmpfs and /tmp, /var/tmp, /dev/shm by small private tmpfs (when the
+grader runs as root), resource limits, then the unprivileged uid. Only then does it read the job from
+its working directory and execute the student's code. Everything the child writes (``progress``,
+``result_<i>.pt``) is untrusted data for the grader. Introduced with the grader (issue 7).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+ROOT = sys.argv[1] if len(sys.argv) > 1 else os.getcwd()
+sys.path[0] = ROOT  # the repository (for ``utils``), not this script's folder
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import builtins  # noqa: E402
+import copy  # noqa: E402
+import ctypes  # noqa: E402
+import resource  # noqa: E402
+import signal  # noqa: E402
+import tempfile  # noqa: E402
+import traceback  # noqa: E402
+
+import torch  # noqa: E402
+
+torch.set_num_threads(1)  # before any torch op: no thread pool exists when we fork
+import utils  # noqa: E402,F401
+import utils.checks  # noqa: E402  (the framework only; the per-exercise modules are never imported here)
+from utils.checks import Outcome, _call  # noqa: E402
+
+# Modules a student cell may import: loaded now, because after the uid drop the Python installation
+# may not be readable (e.g. under /root); in a container it is, and this list only saves time.
+PRELOAD = (
+    "math cmath random itertools functools collections collections.abc statistics fractions decimal heapq "
+    "bisect string re time timeit copy typing dataclasses operator pickle io warnings contextlib textwrap "
+    "enum abc numbers array struct hashlib datetime pathlib shutil glob json inspect types weakref "
+    "numpy numpy.linalg torch.nn torch.nn.functional torch.autograd torch.linalg torch.testing utils.losses "
+    "utils.reproducibility utils.validation"
+).split()
+for _name in PRELOAD:
+    try:
+        __import__(_name)
+    except Exception:  # an optional module: the student gets an ImportError if they need it
+        pass
+
+CLONE_NEWNS = 0x00020000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 1, 2, 4, 16384, 1 << 18
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None) -> None:
+    if _libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None, flags,
+                   data.encode() if data else None) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"mount {target}: {os.strerror(errno)}")
+
+
+MS_BIND, MS_MOVE = 4096, 8192
+
+
+def _blocked_ancestor(path: str) -> str | None:
+    """The highest folder above ``path`` that other users cannot traverse (e.g. /root, mode 700)."""
+    parts = path.rstrip("/").split("/")
+    for i in range(2, len(parts)):
+        folder = "/".join(parts[:i])
+        try:
+            if not os.stat(folder).st_mode & 0o001:
+                return folder
+        except OSError:
+            return None
+    return None
+
+
+def _expose(path: str, stash: str) -> None:
+    """Make ``path`` reachable for the unprivileged uid while hiding the rest of its blocked ancestor:
+    bind it aside, cover the ancestor (e.g. /root) with an empty tmpfs, move the bind back in place."""
+    top = _blocked_ancestor(path)
+    if top is None:
+        return
+    os.mkdir(stash)
+    _mount(path, stash, None, MS_BIND | MS_REC, None)
+    _mount("tmpfs", top, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
+    os.makedirs(path, exist_ok=True)
+    _mount(stash, path, None, MS_MOVE, None)
+    os.rmdir(stash)
+
+
+def _isolate(hide: list[str], private_tmp: bool, workdir: str) -> None:
+    """Private mount namespace: hidden folders become empty and read-only, temp folders private."""
+    if _libc.unshare(CLONE_NEWNS) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
+    _mount("none", "/", None, MS_REC | MS_PRIVATE, None)
+    for path in hide:
+        if os.path.isdir(path):
+            _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=0555")
+    needed = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, ROOT)}
+    for i, path in enumerate(sorted(needed)):
+        _expose(path, os.path.join(workdir, f".expose{i}"))
+    if private_tmp:
+        for path in ("/tmp", "/var/tmp", "/dev/shm"):
+            if os.path.isdir(path):
+                _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0][:500] if text else ''}"
+
+
+def _plain(value, depth: int = 0):
+    """Tensors, numbers, strings and containers of them; anything else becomes a marker string."""
+    if depth > 20:
+        return "<unserializable: nested too deep>"
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if isinstance(value, torch.Tensor):
+        t = value.detach()
+        if type(t) is not torch.Tensor:
+            t = t.as_subclass(torch.Tensor)
+        if t.layout != torch.strided or t.is_quantized or t.device.type != "cpu":
+            return f"<unserializable: tensor layout {t.layout} on {t.device}>"
+        return t.clone().contiguous()
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):  # numpy.float64 and friends are float subclasses
+        return float(value)
+    if isinstance(value, (tuple, list)):
+        items = [_plain(v, depth + 1) for v in value[:10000]]
+        return tuple(items) if isinstance(value, tuple) else items
+    if isinstance(value, dict):
+        return {str(k) if not isinstance(k, (int, str)) else k: _plain(v, depth + 1)
+                for k, v in list(value.items())[:10000]}
+    return f"<unserializable: {type(value).__name__}>"
+
+
+def _strip_magics(source: str) -> str:
+    """IPython magics and shell escapes are not Python: line magics become comments, cell magics drop the cell."""
+    if source.lstrip().startswith("%%"):
+        return ""
+    return "\n".join("# " + line if line.lstrip().startswith(("%", "!")) else line for line in source.split("\n"))
+
+
+def run_job() -> None:
+    """Executed in the sandboxed child, in its working directory (relative paths only)."""
+    save, plain, call, describe, write = torch.save, _plain, _call, _describe, os.write
+    with open("job.json", encoding="utf-8") as f:
+        job = json.load(f)
+    cases = [torch.load(f"cases_{i}.pt", weights_only=True) for i in range(len(job["exercises"]))]
+    progress = os.open("progress", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+
+    def mark(text: str) -> None:
+        write(progress, (text + "\n").encode())
+
+    namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
+    mark("setup")
+    exec(compile(job["setup"], "<setup cell>", "exec"), namespace)  # the pristine imports: trusted
+    if job.get("student_setup"):
+        try:
+            exec(compile(_strip_magics(job["student_setup"]), "<your first cell>", "exec"), namespace)
+        except BaseException:  # a broken import cell does not matter: the pristine one ran
+            pass
+    cell_errors: dict[str, str] = {}
+    for cell in job["cells"]:
+        mark("cell " + cell["exercise"])
+        try:
+            exec(compile(_strip_magics(cell["source"]), f"<exercise:{cell['exercise']}>", "exec"), namespace)
+        except BaseException as exc:
+            cell_errors.setdefault(cell["exercise"], describe(exc))
+    for i, ex in enumerate(job["exercises"]):
+        mark("run " + ex["name"])
+        fn = namespace.get(ex["function"]) if isinstance(namespace, dict) else None
+        if not callable(fn):
+            result = {"missing": True, "cell_error": cell_errors.get(ex["name"])}
+        else:
+            outcomes = []
+            for case in cases[i]:
+                try:
+                    outcome = call(fn, copy.deepcopy(case), tuple(ex["grad_inputs"]))
+                except BaseException as exc:  # SystemExit, KeyboardInterrupt... are data too
+                    outcome = Outcome(error=describe(exc))
+                try:
+                    outcomes.append({"value": plain(outcome.value),
+                                     "grads": {str(k): plain(v) for k, v in dict(outcome.grads).items()},
+                                     "error": None if outcome.error is None else str(outcome.error)[:1000],
+                                     "seconds": float(outcome.seconds)})
+                except BaseException as exc:
+                    outcomes.append({"value": None, "grads": {}, "error": describe(exc), "seconds": 0.0})
+            result = {"outcomes": outcomes, "cell_error": cell_errors.get(ex["name"])}
+        save(result, f"result_{i}.tmp")
+        os.replace(f"result_{i}.tmp", f"result_{i}.pt")
+        mark("done " + ex["name"])
+
+
+def _vm_bytes() -> int:
+    """This process's current address space (the cap is on top of what torch already mapped)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def child(request: dict) -> None:
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    workdir = os.open(request["workdir"], os.O_RDONLY | os.O_DIRECTORY)
+    keep = sorted({0, 1, 2, workdir})
+    for low, high in zip(keep, keep[1:] + [os.sysconf("SC_OPEN_MAX")]):
+        os.closerange(low + 1, high)  # the zygote's pipes included: the child cannot talk to it
+    if request.get("hide") is not None:
+        _isolate(request["hide"], request.get("private_tmp", False), request["workdir"])
+    os.fchdir(workdir)  # still valid when /tmp is covered by a private tmpfs
+    os.close(workdir)
+    limits = [(resource.RLIMIT_CORE, 0), (resource.RLIMIT_AS, _vm_bytes() + request["mem_bytes"]),
+              (resource.RLIMIT_FSIZE, request["fsize_bytes"]), (resource.RLIMIT_CPU, request["cpu_seconds"])]
+    if request.get("nproc"):
+        limits.append((resource.RLIMIT_NPROC, request["nproc"]))
+    for which, value in limits:
+        resource.setrlimit(which, (value, value))
+    if request.get("uid") is not None:
+        os.setgroups([])
+        os.setgid(request["gid"])
+        os.setuid(request["uid"])
+    home = "/tmp" if request.get("private_tmp") else os.getcwd()
+    os.environ.update(HOME=home, TMPDIR=home, MPLCONFIGDIR=home)
+    tempfile.tempdir = None
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    run_job()
+
+
+def main() -> None:
+    out = sys.stdout
+
+    def send(message: dict) -> None:
+        out.write(json.dumps(message) + "\n")
+        out.flush()
+
+    send({"event": "ready"})
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                child(request)
+                code = 0
+            except BaseException:
+                try:
+                    with open("worker_error.txt", "w") as f:  # for the grader's own debugging
+                        traceback.print_exc(file=f)
+                except BaseException:
+                    pass
+                code = 70
+            os._exit(code)
+        send({"event": "started", "pid": pid})
+        _, status = os.waitpid(pid, 0)
+        send({"event": "exited", "pid": pid,
+              "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+              "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None})
+
+
+if __name__ == "__main__":
+    main()
