@@ -19,13 +19,20 @@ def _signs(n: int, generator: torch.Generator) -> torch.Tensor:
 # --------------------------------------------------------------------------- predict_labels
 def _label_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
     cases = [dict(scores=torch.tensor([2.0, 0.3, 0.0, -0.5, -2.0], dtype=torch.float64))]
-    for n in ((1, 9, 100, 513) if hidden else (6, 40)):
+    sizes = (6, 40)
+    ### BEGIN HIDDEN
+    if hidden:  # the grader's cases: other sizes (one example, odd, large)
+        sizes = (1, 9, 100, 513)
+    ### END HIDDEN
+    for n in sizes:
         scores = _quantised(n, generator)
         scores[0] = 0.0  # every case has a tie
         cases.append(dict(scores=scores))
-    if hidden:
+    ### BEGIN HIDDEN
+    if hidden:  # edge cases: signed zero, tiny scores, all ties
         cases.append(dict(scores=torch.tensor([-0.0, 1e-300, -1e-300], dtype=torch.float64)))
         cases.append(dict(scores=torch.zeros(4, dtype=torch.float64)))
+    ### END HIDDEN
     return cases
 
 
@@ -65,7 +72,11 @@ def _report_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
     cases = [dict(scores=torch.tensor([2.0, 0.3, -0.5, -2.0, 0.0, 1.0, -1.0], dtype=torch.float64),
                   targets=torch.tensor([1.0, 1.0, -1.0, -1.0, -1.0, 1.0, 1.0], dtype=torch.float64),
                   margin=1.0)]
-    sizes, margins = ((1, 11, 200), (1.0, 0.5, 2.0, 0.0)) if hidden else ((12, 60), (1.0, 0.5, 2.0))
+    sizes, margins = (12, 60), (1.0, 0.5, 2.0)
+    ### BEGIN HIDDEN
+    if hidden:  # the grader's cases: other sizes and margins (0 included)
+        sizes, margins = (1, 11, 200), (1.0, 0.5, 2.0, 0.0)
+    ### END HIDDEN
     for n in sizes:
         for margin in margins:
             cases.append(dict(scores=_quantised(n, generator), targets=_signs(n, generator), margin=margin))

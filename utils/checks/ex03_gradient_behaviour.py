@@ -21,7 +21,11 @@ def _signs(n: int, generator: torch.Generator) -> torch.Tensor:
 def _active_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
     cases = [dict(scores=torch.tensor([2.0, 1.0, 0.3, -0.5, -1.0, -2.0], dtype=torch.float64),
                   targets=torch.tensor([1.0, 1.0, 1.0, -1.0, -1.0, -1.0], dtype=torch.float64), margin=1.0)]
-    sizes, margins = ((1, 13, 300), (1.0, 0.25, 2.5, 0.0)) if hidden else ((10, 64), (1.0, 0.5, 2.0))
+    sizes, margins = (10, 64), (1.0, 0.5, 2.0)
+    ### BEGIN HIDDEN
+    if hidden:  # the grader's cases: other sizes and margins (0 included)
+        sizes, margins = (1, 13, 300), (1.0, 0.25, 2.5, 0.0)
+    ### END HIDDEN
     for n in sizes:
         for margin in margins:
             cases.append(dict(scores=_grid_scores(n, generator), targets=_signs(n, generator), margin=margin))
@@ -69,12 +73,19 @@ ACTIVE_EXAMPLES = register(Exercise(
 def _labels01_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
     cases = [dict(scores=torch.tensor([2.0, 0.3, -0.5, -2.0], dtype=torch.float64),
                   labels01=torch.tensor([1.0, 1.0, 0.0, 0.0], dtype=torch.float64))]
-    for n in ((1, 17, 257) if hidden else (8, 50)):
+    sizes = (8, 50)
+    ### BEGIN HIDDEN
+    if hidden:  # the grader's cases: other sizes (one example, odd, large)
+        sizes = (1, 17, 257)
+    ### END HIDDEN
+    for n in sizes:
         scores = 2 * torch.randn(n, generator=generator, dtype=torch.float64)
         labels = torch.randint(0, 2, (n,), generator=generator)
         cases.append(dict(scores=scores, labels01=labels.to(torch.float64)))
+        ### BEGIN HIDDEN
         if hidden:  # integer labels, as a data loader gives them
             cases.append(dict(scores=scores.flip(0), labels01=labels.clone()))
+        ### END HIDDEN
     return cases
 
 

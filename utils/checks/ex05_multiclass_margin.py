@@ -21,8 +21,11 @@ def _scores(n: int, c: int, generator: torch.Generator) -> tuple[torch.Tensor, t
 def _cases(generator: torch.Generator, hidden: bool) -> list[dict]:
     cases = [dict(scores=torch.tensor([[2.0, 1.5, -1.0], [0.0, 0.0, 3.0], [0.2, 1.1, 0.4]], dtype=torch.float64),
                   targets=torch.tensor([0, 2, 0]), margin=1.0)]
-    shapes, margins = (((1, 2), (7, 3), (33, 10), (200, 4)), (1.0, 0.3, 2.5)) if hidden else \
-        (((5, 3), (16, 10)), (1.0, 0.5, 2.0))
+    shapes, margins = ((5, 3), (16, 10)), (1.0, 0.5, 2.0)
+    ### BEGIN HIDDEN
+    if hidden:  # the grader's cases: other shapes (one example, two classes, many rows) and margins
+        shapes, margins = ((1, 2), (7, 3), (33, 10), (200, 4)), (1.0, 0.3, 2.5)
+    ### END HIDDEN
     for n, c in shapes:
         for margin in margins:
             scores, targets = _scores(n, c, generator)
@@ -142,15 +145,21 @@ CRAMMER_SINGER_LOSS = register(Exercise(
 def _vector_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
     cases = [dict(scores=torch.tensor([[2.0, 1.5, -1.0], [0.0, 0.0, 3.0], [0.2, 1.1, 0.4]], dtype=torch.float64),
                   targets=torch.tensor([0, 2, 0]), margin=1.0)]
-    shapes, margins = (((1, 2), (9, 7)), (1.0, 0.4)) if hidden else (((6, 4),), (1.0, 2.0))
+    shapes, margins = ((6, 4),), (1.0, 2.0)
+    big_n, big_c, big_margin = 1600, 20, 1.0
+    ### BEGIN HIDDEN
+    if hidden:  # the grader's cases: other shapes and margins, another large case
+        shapes, margins = ((1, 2), (9, 7)), (1.0, 0.4)
+        big_n, big_c, big_margin = 1500, 21, 1.5
+    ### END HIDDEN
     for n, c in shapes:
         for margin in margins:
             scores, targets = _scores(n, c, generator)
             cases.append(dict(scores=scores, targets=targets, margin=margin))
     # One large case: the double loop needs N*C Python iterations (seconds), a vectorised version ~1 ms.
     # N*C stays below torch's intra-op grain size (32768), so no thread pool (slow when cores are busy).
-    scores, targets = _scores(1500 if hidden else 1600, 21 if hidden else 20, generator)
-    cases.append(dict(scores=scores, targets=targets, margin=1.5 if hidden else 1.0))
+    scores, targets = _scores(big_n, big_c, generator)
+    cases.append(dict(scores=scores, targets=targets, margin=big_margin))
     return cases
 
 

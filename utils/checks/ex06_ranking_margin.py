@@ -11,7 +11,11 @@ from utils.checks import Exercise, Mistake, register
 def _pair_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
     cases = [dict(pos_scores=torch.tensor([2.0, 0.5, 1.2, -0.3], dtype=torch.float64),
                   neg_scores=torch.tensor([0.5, 0.0, 1.5, -2.0], dtype=torch.float64), margin=1.0)]
-    sizes, margins = ((1, 11, 256), (1.0, 0.1, 3.0)) if hidden else ((6, 48), (1.0, 0.5, 2.0))
+    sizes, margins = (6, 48), (1.0, 0.5, 2.0)
+    ### BEGIN HIDDEN
+    if hidden:  # the grader's cases: other sizes (one pair, odd, large) and margins
+        sizes, margins = (1, 11, 256), (1.0, 0.1, 3.0)
+    ### END HIDDEN
     for n in sizes:
         for margin in margins:
             pos = 1.0 + 1.5 * torch.randn(n, generator=generator, dtype=torch.float64)
@@ -97,8 +101,11 @@ FIXED_RANKING_LOSS = register(Exercise(
 
 # --------------------------------------------------------------------------- all pairs
 def _all_pairs_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
-    shapes, margins = (((7, 3), (1, 1), (1, 9), (40, 64), (12, 12)), (1.0, 0.25, 2.5)) if hidden else \
-        (((5, 3), (4, 4), (30, 50)), (1.0, 2.0))
+    shapes, margins = ((5, 3), (4, 4), (30, 50)), (1.0, 2.0)
+    ### BEGIN HIDDEN
+    if hidden:  # the grader's cases: other shapes (single positive or negative, large) and margins
+        shapes, margins = ((7, 3), (1, 1), (1, 9), (40, 64), (12, 12)), (1.0, 0.25, 2.5)
+    ### END HIDDEN
     cases = [dict(pos_scores=torch.tensor([2.0, 0.5], dtype=torch.float64),
                   neg_scores=torch.tensor([0.5, 0.0, 1.8], dtype=torch.float64), margin=1.0)]
     for p, q in shapes:

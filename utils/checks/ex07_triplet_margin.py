@@ -28,13 +28,19 @@ def _cases(generator: torch.Generator, hidden: bool) -> list[dict]:
     cases = [dict(anchor=torch.zeros(2, 2, dtype=torch.float64),
                   positive=torch.tensor([[3.0, 4.0], [0.3, 0.4]], dtype=torch.float64),
                   negative=torch.tensor([[6.0, 8.0], [0.0, 1.2]], dtype=torch.float64), margin=1.0)]
-    shapes, margins = (((1, 1), (9, 3), (64, 32)), (1.0, 0.2, 3.0)) if hidden else (((5, 2), (32, 16)), (1.0, 0.5, 2.0))
+    shapes, margins = ((5, 2), (32, 16)), (1.0, 0.5, 2.0)
+    duplicate_dim = 100
+    ### BEGIN HIDDEN
+    if hidden:  # the grader's cases: other shapes (one triplet, 1-D embeddings) and margins
+        shapes, margins = ((1, 1), (9, 3), (64, 32)), (1.0, 0.2, 3.0)
+        duplicate_dim = 64
+    ### END HIDDEN
     for n, d in shapes:
         for margin in margins:
             a, p, neg = _random_triplets(n, d, generator)
             cases.append(dict(anchor=a, positive=p, negative=neg, margin=margin))
     # duplicates (anchor == positive), as in a batch with repeated examples; the loss is small there
-    cases.append(_duplicates(8, 64 if hidden else 100, 0.02, generator))
+    cases.append(_duplicates(8, duplicate_dim, 0.02, generator))
     a, p, neg = _random_triplets(6, 4, generator)
     p[::2] = a[::2]  # some rows duplicated, others not
     cases.append(dict(anchor=a, positive=p, negative=neg, margin=1.5))
@@ -90,12 +96,18 @@ TRIPLET_LOSS = register(Exercise(
 def _exact_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
     cases = [_duplicates(4, 3, 0.02, generator)]
     cases[0]["positive"][1] += 0.5  # one non-duplicated row among duplicates
-    shapes = ((1, 1), (7, 5), (40, 64)) if hidden else ((6, 3), (32, 16))
+    shapes = ((6, 3), (32, 16))
+    duplicate_dim = 100
+    ### BEGIN HIDDEN
+    if hidden:  # the grader's cases: other shapes
+        shapes = ((1, 1), (7, 5), (40, 64))
+        duplicate_dim = 64
+    ### END HIDDEN
     for n, d in shapes:
         a, p, neg = _random_triplets(n, d, generator)
         p[::2] = a[::2]
         cases.append(dict(anchor=a, positive=p, negative=neg, margin=1.0))
-    cases.append(_duplicates(8, 64 if hidden else 100, 0.02, generator))
+    cases.append(_duplicates(8, duplicate_dim, 0.02, generator))
     a, p, neg = _random_triplets(12, 8, generator)
     cases.append(dict(anchor=a, positive=p, negative=neg, margin=0.5))
     return cases
