@@ -15,8 +15,11 @@ def _pair_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
     z1 = torch.tensor([[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
     z2 = torch.tensor([[0.6, 0.8], [0.3, 0.4], [1.2, 1.6], [1.0, 2.0]], dtype=torch.float64)  # d = 1, .5, 2, 1
     cases = [dict(z1=z1, z2=z2, similar=torch.tensor([1.0, 0.0, 0.0, 1.0], dtype=torch.float64), margin=1.0)]
-    shapes = ((1, 3), (9, 2), (50, 16), (128, 5)) if hidden else ((6, 2), (40, 8))
-    margins = (1.0, 0.25, 3.0) if hidden else (1.0, 2.0)
+    shapes, margins = ((6, 2), (40, 8)), (1.0, 2.0)
+    ### BEGIN HIDDEN
+    if hidden:  # the grader's cases: other shapes (one pair, many pairs, wide embeddings) and margins
+        shapes, margins = ((1, 3), (9, 2), (50, 16), (128, 5)), (1.0, 0.25, 3.0)
+    ### END HIDDEN
     for n, dim in shapes:
         for margin in margins:
             # scale so that distances spread around the margin: some dissimilar pairs inside, some outside
@@ -108,7 +111,11 @@ def _distance_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
     x = torch.tensor([[3.0, 4.0], [1.0, -2.0], [0.0, 0.0]], dtype=torch.float64)
     y = torch.tensor([[0.0, 0.0], [1.0, -2.0], [0.0, 0.0]], dtype=torch.float64)
     cases = [dict(x=x, y=y)]
-    shapes = ((1, 1), (7, 3), (64, 128), (200, 2)) if hidden else ((5, 2), (32, 16))
+    shapes = ((5, 2), (32, 16))
+    ### BEGIN HIDDEN
+    if hidden:  # the grader's cases: other shapes (one row, one dimension, wide, many rows)
+        shapes = ((1, 1), (7, 3), (64, 128), (200, 2))
+    ### END HIDDEN
     for n, dim in shapes:
         x = torch.randn(n, dim, generator=generator, dtype=torch.float64)
         y = torch.randn(n, dim, generator=generator, dtype=torch.float64)
@@ -116,10 +123,12 @@ def _distance_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
         same[0] = True  # at least one zero distance per case
         y[same] = x[same]
         cases.append(dict(x=x, y=y))
+    ### BEGIN HIDDEN
     if hidden:  # all rows identical; tiny but non-zero differences
         x = torch.randn(4, 3, generator=generator, dtype=torch.float64)
         cases.append(dict(x=x, y=x.clone()))
         cases.append(dict(x=x, y=x + 1e-3))
+    ### END HIDDEN
     return cases
 
 

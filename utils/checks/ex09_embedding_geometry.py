@@ -25,16 +25,21 @@ def _retrieval_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
     cases = [dict(embeddings=torch.tensor([[1.0, 1.0], [1.0, 2.0], [1.0, 3.2], [6.0, 1.0], [10.0, 10.0]],
                                           dtype=torch.float64),
                   labels=torch.tensor([0, 0, 1, 1, 2]))]
-    shapes = ((2, 3, 1, 0.1), (12, 2, 3, 0.8), (150, 16, 10, 0.9), (301, 4, 7, 1.2)) if hidden else (
-        (20, 2, 3, 0.7), (60, 8, 5, 0.9), (30, 3, 4, 0.6), (45, 5, 3, 0.8))
+    shapes = ((20, 2, 3, 0.7), (60, 8, 5, 0.9), (30, 3, 4, 0.6), (45, 5, 3, 0.8))
+    ### BEGIN HIDDEN
+    if hidden:  # the grader's cases: one class of two points, few or many points, wide embeddings
+        shapes = ((2, 3, 1, 0.1), (12, 2, 3, 0.8), (150, 16, 10, 0.9), (301, 4, 7, 1.2))
+    ### END HIDDEN
     for index, (n, dim, classes, spread) in enumerate(shapes):
         x, labels = _clustered(generator, n, dim, classes, spread)
         if index % 2 == 1:  # one point alone in its class (left out of the average)
             labels[0] = classes
         cases.append(dict(embeddings=x, labels=labels))
+    ### BEGIN HIDDEN
     if hidden:  # one pair of class 0 among points that are each alone in their class
         cases.append(dict(embeddings=torch.randn(5, 3, generator=generator, dtype=torch.float64),
                           labels=torch.tensor([0, 1, 0, 2, 3])))
+    ### END HIDDEN
     return cases
 
 
@@ -134,7 +139,11 @@ def _verification_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
     # distances on a grid of 1/8 so that ties with the threshold are exact
     cases = [dict(distances=torch.tensor([0.25, 0.5, 1.0, 1.5, 0.75], dtype=torch.float64),
                   same=torch.tensor([True, True, False, False, True]), threshold=1.0)]
-    sizes = ((1, 0.5), (9, 1.0), (100, 1.25), (257, 0.75)) if hidden else ((12, 1.0), (40, 0.5))
+    sizes = ((12, 1.0), (40, 0.5))
+    ### BEGIN HIDDEN
+    if hidden:  # the grader's cases: other sizes (one pair, odd, large) and thresholds
+        sizes = ((1, 0.5), (9, 1.0), (100, 1.25), (257, 0.75))
+    ### END HIDDEN
     for n, threshold in sizes:
         same = torch.rand(n, generator=generator) < 0.5
         # same pairs tend to be closer, with overlap; some pairs exactly at the threshold

@@ -29,7 +29,11 @@ def _sweep_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
         dict(results=[_row(0.4, 0.97, 0.74, 0.72), _row(0.8, 0.99, 0.74, 0.75), _row(0.05, 0.80, 0.60, 0.61),
                       _row(0.1, 0.88, 0.74, 0.70)]),
     ]
-    count = 6 if hidden else 4
+    count = 4
+    ### BEGIN HIDDEN
+    if hidden:  # the grader's cases: more random sweeps
+        count = 6
+    ### END HIDDEN
     for index in range(count):
         k = int(torch.randint(3, len(MARGINS) + 1, (1,), generator=generator))
         order = torch.randperm(len(MARGINS), generator=generator)[:k].tolist()
@@ -39,9 +43,11 @@ def _sweep_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
             scores[1, j] = scores[1, i] = scores[1].max()
         cases.append(dict(results=[_row(MARGINS[o], *(round(float(s), 2) for s in scores[:, c]))
                                    for c, o in enumerate(order)]))
+    ### BEGIN HIDDEN
     if hidden:
         cases.append(dict(results=[_row(0.5, 0.9, 0.8, 0.7)]))  # a single run
         cases.append(dict(results=[_row(m, 0.5, 0.5, 0.5) for m in (1.0, 0.3, 0.6)]))  # all tied
+    ### END HIDDEN
     return cases
 
 
@@ -106,7 +112,11 @@ def _feasibility_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
         dict(d_ap=torch.tensor([0.0, 0.5, 1.0, 1.5, 1.75, 2.0], dtype=torch.float64), margin=0.5, squared=False),
         dict(d_ap=torch.tensor([0.0, 1.0, 2.0, 3.5, 3.75, 4.0], dtype=torch.float64), margin=0.5, squared=True),
     ]
-    sizes = ((1, 0.25), (16, 1.0), (100, 0.125), (33, 2.0)) if hidden else ((20, 0.25), (20, 1.0))
+    sizes = ((20, 0.25), (20, 1.0))
+    ### BEGIN HIDDEN
+    if hidden:  # the grader's cases: other sizes (one distance, odd, large) and margins
+        sizes = ((1, 0.25), (16, 1.0), (100, 0.125), (33, 2.0))
+    ### END HIDDEN
     for n, margin in sizes:
         for squared in (False, True):
             top = 4.0 if squared else 2.0

@@ -26,8 +26,11 @@ def _cosine_matrix(generator, n, classes):
 def _logit_cases(generator: torch.Generator, hidden: bool, *, margins, with_extremes: bool) -> list[dict]:
     cases = [dict(cosines=torch.tensor([[0.8, 0.1, -0.3], [0.2, 0.6, 0.5], [-0.95, 0.0, 0.4]], dtype=torch.float64),
                   targets=torch.tensor([0, 2, 0]), margin=margins[0], scale=64.0)]
-    shapes = ((1, 2), (7, 5), (64, 10), (129, 3)) if hidden else ((8, 4), (32, 10))
-    scales = (64.0, 30.0, 1.0) if hidden else (64.0, 16.0)
+    shapes, scales = ((8, 4), (32, 10)), (64.0, 16.0)
+    ### BEGIN HIDDEN
+    if hidden:  # the grader's cases: other shapes (one row, two classes, many rows) and scales
+        shapes, scales = ((1, 2), (7, 5), (64, 10), (129, 3)), (64.0, 30.0, 1.0)
+    ### END HIDDEN
     for (n, classes), scale, margin in zip(shapes, scales * 2, margins * 4):
         cosines, targets = _cosine_matrix(generator, n, classes)
         cases.append(dict(cosines=cosines, targets=targets, margin=margin, scale=scale))

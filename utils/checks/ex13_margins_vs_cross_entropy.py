@@ -17,7 +17,11 @@ def _probability_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
     edges = torch.tensor([[0.5, 0.25, 0.25], [0.75, 0.25, 0.0], [0.0, 1.0, 0.0], [0.5, 0.3, 0.2],
                           [0.2, 0.3, 0.5], [0.1, 0.15, 0.75]], dtype=torch.float64)
     cases = [dict(probs=edges, targets=torch.tensor([0, 0, 0, 1, 2, 2]), n_bins=4)]
-    shapes = ((1, 2, 10), (9, 3, 5), (300, 10, 15), (1000, 4, 10)) if hidden else ((50, 3, 10), (200, 5, 15), (80, 2, 5))
+    shapes = ((50, 3, 10), (200, 5, 15), (80, 2, 5))
+    ### BEGIN HIDDEN
+    if hidden:  # the grader's cases: other sizes (one example, two classes, many examples) and bin counts
+        shapes = ((1, 2, 10), (9, 3, 5), (300, 10, 15), (1000, 4, 10))
+    ### END HIDDEN
     for n, classes, n_bins in shapes:
         logits = torch.randn(n, classes, generator=generator, dtype=torch.float64)
         temperature = 0.3 + 2.0 * float(torch.rand(1, generator=generator))

@@ -33,7 +33,11 @@ def _score_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
     """Scores on a grid of 1/8 (products with ±1 are exact), some exactly at y·s = margin."""
     cases = [dict(scores=torch.tensor([2.0, 0.5, -0.25, 1.0, -3.0], dtype=torch.float64),
                   targets=torch.tensor([1.0, 1.0, 1.0, 1.0, -1.0], dtype=torch.float64), margin=1.0)]
-    sizes = ((1, 1.0), (7, 0.5), (100, 2.0), (513, 1.0)) if hidden else ((20, 1.0), (64, 0.5), (40, 2.0))
+    sizes = ((20, 1.0), (64, 0.5), (40, 2.0))
+    ### BEGIN HIDDEN
+    if hidden:  # the grader's cases: other sizes (one example, odd, large) and margins
+        sizes = ((1, 1.0), (7, 0.5), (100, 2.0), (513, 1.0))
+    ### END HIDDEN
     for n, margin in sizes:
         targets = torch.randint(0, 2, (n,), generator=generator).to(torch.float64) * 2 - 1
         # odd multiples of 1/16: never exactly 0 (where "misclassified" would be ambiguous), exact products
@@ -90,8 +94,11 @@ def _label_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
     ]
     valid_sets = ([0, 1], [-1, 1], [1], [0], [-1])
     invalid_sets = ([-1, 0, 1], [1, 2], [0, 0.5, 1], [-2, 2], [0, 3])
-    dtypes = (torch.int64, torch.float64, torch.float32, torch.int32) if hidden else (torch.int64, torch.float64)
-    sizes = (1, 5, 200) if hidden else (8, 30)
+    dtypes, sizes = (torch.int64, torch.float64), (8, 30)
+    ### BEGIN HIDDEN
+    if hidden:  # the grader's cases: more dtypes (float32, int32) and sizes (one label, few, many)
+        dtypes, sizes = (torch.int64, torch.float64, torch.float32, torch.int32), (1, 5, 200)
+    ### END HIDDEN
     for n in sizes:
         for dtype in dtypes:
             for values in valid_sets + invalid_sets:
