@@ -45,7 +45,7 @@ from utils.plotting import PALETTE, plot_loss_and_gradient
 from utils.reproducibility import seed_everything
 from utils.training import LinearScorer, accuracy, fit
 
-_ = seed_everything(0)  # seeds Python, NumPy and torch; torch runs on one thread (bit-identical sums)
+seed_everything(0)  # seeds Python, NumPy and torch; torch runs on one thread (bit-identical sums)
 
 
 # %% [markdown]

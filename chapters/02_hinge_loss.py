@@ -52,7 +52,7 @@ from utils.plotting import plot_curves, plot_loss_and_gradient
 from utils.reproducibility import seed_everything
 from utils.training import LinearScorer, accuracy, fit
 
-_ = seed_everything(0)  # seeds Python, NumPy and torch; torch runs on one thread (bit-identical sums)
+seed_everything(0)  # seeds Python, NumPy and torch; torch runs on one thread (bit-identical sums)
 
 # %% [markdown]
 # ## 1. From the margin requirement to a loss

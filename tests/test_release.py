@@ -55,6 +55,9 @@ def test_bundle_holds_the_student_material_and_nothing_of_solutions(bundle):
         for path in (ROOT / folder).glob("[0-9][0-9]_*.*"):
             assert (bundle / folder / path.name).read_bytes() == path.read_bytes(), path.name
     assert 'testpaths = ["chapters"]' in (bundle / "pyproject.toml").read_text()
+    requirements = (bundle / "requirements.txt").read_text()
+    assert "torch==2.13.0" in requirements and requirements.rstrip().endswith("-e .")
+    assert "playwright" not in requirements  # CI-only: the browser test is not shipped
 
 
 def test_bundle_contains_no_solution_body(bundle):
@@ -132,3 +135,26 @@ def test_jupytext_pairing_of_bundle_is_intact(bundle):
     for py in (bundle / "exercises").glob("*.py"):
         assert book.cell_signature(jupytext.read(py)) == book.cell_signature(
             nbformat.read(py.with_suffix(".ipynb"), as_version=4))
+
+
+def test_bundle_checks_have_no_hidden_cases_left(bundle):
+    """With the bundle's utils, asking for the grader's hidden cases gives exactly the public ones:
+    every hidden size, margin and edge case was stripped."""
+    code = (
+        "import torch, utils, utils.checks as c\n"
+        "assert utils.__file__.startswith(%r), utils.__file__\n"
+        "bad = []\n"
+        "for name, ex in sorted(c.registry().items()):\n"
+        "    public, hidden = c.cases_for(ex, seed=7), c.cases_for(ex, hidden=True, seed=7)\n"
+        "    same = len(public) == len(hidden) and all(\n"
+        "        p.keys() == h.keys() and all(\n"
+        "            torch.equal(p[k], h[k]) if isinstance(p[k], torch.Tensor) else p[k] == h[k] for k in p)\n"
+        "        for p, h in zip(public, hidden))\n"
+        "    bad += [] if same else [name]\n"
+        "print('hidden cases left:', bad)\n"
+    ) % str(bundle)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(bundle), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([sys.executable, "-c", code], cwd=bundle, env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "hidden cases left: []"

@@ -273,7 +273,8 @@ def check(root: Path = ROOT) -> int:
 
 
 # --------------------------------------------------------------------------- the student bundle
-RELEASE_FILES = ("requirements.txt", "jupytext.toml", "conftest.py", "tests/nbval_sanitize.cfg")
+RELEASE_FILES = ("jupytext.toml", "conftest.py", "tests/nbval_sanitize.cfg", "tests/offline/sitecustomize.py")
+CI_ONLY_REQUIREMENTS = ("playwright",)  # the browser test is not part of the bundle
 RELEASE_DIRS = ("chapters", "exercises", "utils")
 NOT_RELEASED = ("utils/grade.py", "utils/grading")  # the grader stays with the instructor
 
@@ -297,6 +298,10 @@ def release(out: Path, root: Path = ROOT) -> list[Path]:
 
     for rel in RELEASE_FILES:
         put(rel, (root / rel).read_bytes())
+    requirements = (root / "requirements.txt").read_text().splitlines(keepends=True)
+    put("requirements.txt", "".join(
+        line for line in requirements
+        if not line.startswith(CI_ONLY_REQUIREMENTS) and "the real-browser test" not in line))
     for d in RELEASE_DIRS:
         for path in sorted((root / d).rglob("*")):
             rel = path.relative_to(root).as_posix()
