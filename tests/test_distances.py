@@ -192,3 +192,70 @@ def test_dtype_and_empty_inputs():
 def test_clear_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# ---------------------------------------------------------------- exact=False (the miners' fast path)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "squared_euclidean"])
+@pytest.mark.parametrize("same", [True, False])
+def test_fast_path_matches_brute_force_float64(metric, same):
+    x, y = randn(13, 6, seed=40), randn(9, 6, seed=41)
+    other = x if same else y
+    fast = pairwise_distances(x, None if same else y, metric=metric, exact=False)
+    assert_close(fast, brute_force(x, other, metric), rtol=1e-12, atol=1e-12)
+    if same:
+        assert torch.all(fast.diagonal() == 0)
+
+
+def test_fast_path_is_exact_on_an_integer_grid():
+    """Integer coordinates: every squared distance is an integer, computed exactly, so ties stay ties."""
+    x = torch.randint(-3, 4, (40, 5), generator=torch.Generator().manual_seed(42)).to(F64)
+    squares = torch.tensor([[sum((a - b) ** 2 for a, b in zip(u, v)) for v in x.tolist()] for u in x.tolist()], dtype=F64)
+    assert torch.equal(pairwise_distances(x, metric="squared_euclidean", exact=False), squares)
+    assert torch.equal(pairwise_distances(x, exact=False), squares.sqrt())
+    assert torch.equal(pairwise_distances(x.float(), exact=False), squares.float().sqrt())  # sqrt in float32
+
+
+def test_fast_path_float32_is_within_one_ulp_and_beats_the_plain_gram_trick():
+    # far from the origin and close together (the Gram trick's worst case), and a Gaussian batch
+    for x64 in (1000.0 + 1e-2 * randn(50, 16, seed=43), randn(300, 128, seed=44)):
+        x32 = x64.float()
+        truth = brute_force(x32.double(), x32.double(), "euclidean") if x32.shape[0] <= 50 else torch.cdist(
+            x32.double()[None], x32.double()[None], compute_mode="donot_use_mm_for_euclid_dist")[0]
+        fast = pairwise_distances(x32, exact=False)
+        assert fast.dtype == torch.float32 and torch.all(fast.diagonal() == 0)
+        assert torch.all((fast.double() - truth).abs() <= 2**-23 * truth + 1e-30)
+    sq = (x32**2).sum(1)
+    gram = (sq[:, None] + sq[None, :] - 2 * x32 @ x32.T).clamp_min(0).sqrt()
+    assert (gram.double() - truth).abs().max() > 100 * (fast.double() - truth).abs().max()
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "squared_euclidean"])
+def test_fast_path_gradients_match_the_exact_path(metric):
+    x = randn(7, 4, seed=45).requires_grad_(True)
+    y = torch.cat([x.detach()[:2], randn(3, 4, seed=46)]).requires_grad_(True)  # duplicates: d = 0
+    weights = randn(7, 5, seed=47)
+    fast = torch.autograd.grad((pairwise_distances(x, y, metric=metric, exact=False) * weights).sum(), (x, y))
+    exact = torch.autograd.grad((pairwise_distances(x, y, metric=metric) * weights).sum(), (x, y))
+    for a, b in zip(fast, exact):
+        assert torch.isfinite(a).all()
+        assert_close(a, b)
+    x, y = randn(6, 4, seed=50).requires_grad_(True), randn(5, 4, seed=51).requires_grad_(True)  # no kink
+    assert torch.autograd.gradcheck(lambda a, b: pairwise_distances(a, b, metric=metric, exact=False), (x, y))
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_fast_path_has_no_n_by_m_by_d_intermediate(metric):
+    n, m, d = 30, 40, 20
+    x = randn(n, d, seed=48, dtype=torch.float32).requires_grad_(True)
+    y = randn(m, d, seed=49, dtype=torch.float32).requires_grad_(True)
+    with _LargestTensor() as rec:
+        pairwise_distances(x, y, metric=metric, exact=False).sum().backward()
+    assert rec.largest <= max(n * m, n * (d + 2), m * (d + 2))
+
+
+def test_fast_path_empty_inputs():
+    assert pairwise_distances(torch.zeros(0, 3), exact=False).shape == (0, 0)
+    assert pairwise_distances(torch.zeros(2, 3), torch.zeros(0, 3), exact=False).shape == (2, 0)
+    assert pairwise_distances(torch.zeros(0, 3), torch.zeros(2, 3), exact=False).shape == (0, 2)

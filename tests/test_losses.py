@@ -566,3 +566,31 @@ def test_docstring_examples_run():
     result = doctest.testmod(utils.losses, extraglobs={"torch": torch},
                              optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 7 and result.failed == 0
+
+
+def test_contrastive_gradcheck_float64_including_zero_distance_similar_pairs():
+    """d^2 from vector_norm has the smooth sum-of-squares gradient 2 (z1 - z2), also at d = 0."""
+    g = torch.Generator().manual_seed(31)
+    z1 = torch.randn(6, 3, generator=g, dtype=torch.float64)
+    z2 = torch.randn(6, 3, generator=g, dtype=torch.float64)
+    similar = torch.tensor([1, 0, 1, 0, 1, 0])
+    z1.requires_grad_(True)
+    z2.requires_grad_(True)
+    assert torch.autograd.gradcheck(
+        lambda a, b: contrastive_margin_loss(a, b, similar, margin=5.0, reduction="none"), (z1, z2)
+    )
+    # at and near d = 0 for a similar pair: the gradient equals the sum-of-squares oracle 2 (z1 - z2)
+    base = torch.randn(1, 3, generator=g, dtype=torch.float64)
+    for offset in (0.0, 1e-12, 1e-6):
+        a = base.clone().requires_grad_(True)
+        b = base + offset
+        (grad,) = torch.autograd.grad(contrastive_margin_loss(a, b, torch.tensor([1]), reduction="sum"), a)
+        assert_close(grad, 2 * (a - b).detach())
+
+
+def test_multiclass_weston_watkins_drops_the_correct_class_exactly():
+    """The j == c term is removed exactly (not added as margin and subtracted): tiny losses survive."""
+    # exact loss: max(0, 1e-30 - 1 + 1) + max(0, -5 - 1 + 1) = 1e-30; "sum all, minus margin" gives 0
+    scores = torch.tensor([[1.0, 1e-30, -5.0]], dtype=torch.float32)
+    loss = multiclass_hinge_loss(scores, torch.tensor([0]), reduction="none")
+    assert loss.item() == scores[0, 1].item() > 0

@@ -367,3 +367,14 @@ def test_all_refuses_batches_over_the_limit():
     assert 2048 * 31 * (2048 - 32) > ALL_TRIPLETS_LIMIT
     with pytest.raises(ValueError, match="grows as N\\^3"):
         mine_triplets(torch.zeros(2048, 1), labels, strategy="all")
+
+
+def test_float32_grid_and_gaussian_batches_equal_the_loops():
+    """Mining ranks the fast (float64 Gram) distances; on float32 inputs it still equals the loops."""
+    for case in (dict(n=24, num_classes=4, seed=5, grid=True), dict(n=30, num_classes=3, seed=8)):
+        x, labels = random_batch(**case)
+        x32 = x.float()
+        assert triplets(mine_triplets(x32, labels, strategy="batch_hard")) == loop_batch_hard(x32.double(), labels)
+        for margin in (0.3, 1.0):
+            got = triplets(mine_triplets(x32, labels, strategy="semi_hard", margin=margin))
+            assert got == loop_semi_hard(x32.double(), labels, margin)

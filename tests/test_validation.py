@@ -223,3 +223,60 @@ def test_messages_say_how_to_fix():
 def test_valid_edge_inputs_do_not_raise():
     assert hinge_loss(torch.tensor(0.5), torch.tensor(-1)) == 1.5  # 0-d scores
     assert math.isfinite(triplet_margin_loss(Z, Z, Z, p=float("inf"), margin=0).item())
+
+
+# ----------------------------------------------------------------------------- fast-path checks
+
+
+@pytest.mark.parametrize(
+    "targets",
+    [
+        torch.tensor([1.0, -1.0, 1.0000001], dtype=torch.float64),  # would round to 1 in float32
+        torch.tensor([1, -1, 255], dtype=torch.uint8),
+        torch.tensor([1, -1, -128], dtype=torch.int8),  # abs(-128) overflows to -128, not 1
+        torch.tensor([1.0, -1.0, 1e-30]),
+        torch.tensor([1.0, float("inf"), -1.0]),
+        torch.tensor([1, 1j, -1]),  # |1j| == 1, but 1j is not a label
+    ],
+)
+@pytest.mark.filterwarnings("ignore:Casting complex values")
+def test_near_miss_binary_targets_are_rejected(targets):
+    with pytest.raises(ValueError, match="targets must be -1 or \\+1"):
+        hinge_loss(torch.zeros(3), targets)
+
+
+@pytest.mark.parametrize(
+    "targets",
+    [torch.tensor([1, -1, 1], dtype=torch.int8), torch.tensor([1.0, -1.0, 1.0], dtype=torch.float64),
+     torch.tensor([1, -1, 1], dtype=torch.int32), torch.tensor([True, True, True])],
+)
+def test_valid_binary_targets_of_every_dtype_pass(targets):
+    assert hinge_loss(torch.zeros(3), targets).item() == 1.0
+
+
+@pytest.mark.parametrize(
+    "similar",
+    [
+        torch.tensor([0.0, 1.0, 1e-30]),  # s (1 - s) is not 0 for a tiny s
+        torch.tensor([0.0, 1.0, 1.0 - 2.0**-24]),
+        torch.tensor([0.0, 1.0, float("nan")]),
+        torch.tensor([0.0, 1.0, float("-inf")]),
+        torch.tensor([0, 1, 2], dtype=torch.uint8),
+        torch.tensor([0.0, 1.0, 5e-324], dtype=torch.float64),  # the smallest subnormal
+    ],
+)
+def test_near_miss_similar_labels_are_rejected(similar):
+    with pytest.raises(ValueError, match="similar must be 1"):
+        contrastive_margin_loss(Z, Z, similar)
+
+
+def test_similar_labels_of_every_dtype_pass():
+    for similar in (torch.tensor([0, 1, 1], dtype=torch.uint8), torch.tensor([0.0, 1.0, -0.0]),
+                    torch.tensor([False, True, True]), torch.tensor([0, 1, 0], dtype=torch.int64)):
+        assert math.isfinite(contrastive_margin_loss(Z, Z + 1, similar).item())
+
+
+def test_class_target_check_is_one_pass_and_still_lists_values():
+    multiclass_hinge_loss(torch.zeros(2, 3), torch.tensor([0, 2]))  # bounds are inclusive
+    with raises(ValueError, "[3]"):
+        multiclass_hinge_loss(torch.zeros(2, 3), torch.tensor([0, 3]))

@@ -9,7 +9,6 @@ subgradient of the linear piece, as scikit-learn's SGD counts it; each docstring
 """
 
 import torch
-import torch.nn.functional as F
 
 from utils.validation import (
     apply_reduction,
@@ -245,13 +244,14 @@ def multiclass_hinge_loss(scores, targets, *, margin=1.0, variant="weston_watkin
     check_class_targets(targets, scores.shape[1])
     check_same_batch_size(scores=scores, targets=targets)
     check_nonempty("scores", scores)
-    is_target = F.one_hot(targets.long(), scores.shape[1]).bool()
-    correct = scores.gather(1, targets.long().unsqueeze(1))
+    index = targets.long().unsqueeze(1)  # (N, 1); no (N, C) one-hot is built
+    correct = scores.gather(1, index)
     if variant == "weston_watkins":
-        violations = torch.clamp(scores - correct + margin, min=0)
-        loss = violations.masked_fill(is_target, 0.0).sum(dim=1)
+        # (N, 1) offset first, so only two (N, C) passes (add, clamp) precede the zeroing scatter.
+        violations = torch.clamp(scores + (margin - correct), min=0)
+        loss = violations.scatter(1, index, 0.0).sum(dim=1)  # drop the j == c term exactly
     else:
-        best_wrong = scores.masked_fill(is_target, float("-inf")).amax(dim=1)
+        best_wrong = scores.scatter(1, index, float("-inf")).amax(dim=1)
         loss = torch.clamp(margin - correct.squeeze(1) + best_wrong, min=0)
     return apply_reduction(loss, reduction)
 
@@ -391,8 +391,9 @@ def contrastive_margin_loss(z1, z2, similar, *, margin=1.0, reduction="mean"):
 
     Notes
     -----
-    Differentiable everywhere, with no subgradient choice: the similar term is the sum of
-    squares (gradient 2 (z1 - z2)), and the dissimilar term's gradient
+    Differentiable everywhere, with no subgradient choice: the similar term ``d^2`` is the sum
+    of squares (gradient 2 (z1 - z2), also 0 at ``d == 0``; computed from the one ``d`` the
+    dissimilar term uses, so the (N, D) difference is reduced once), and the dissimilar term's gradient
     -2 max(0, margin - d) grad(d) is 0 at ``d == margin`` from both sides. At ``d == 0`` the
     gradient of ``d`` is taken as 0 (``torch.linalg.vector_norm``), so a dissimilar pair of
     identical embeddings gets gradient 0, not NaN.
@@ -408,8 +409,9 @@ def contrastive_margin_loss(z1, z2, similar, *, margin=1.0, reduction="mean"):
     check_similar_labels(similar)
     check_ndim("similar", similar, 1, "(N,)")
     check_same_batch_size(z1=z1, similar=similar)
-    y = similar.to(z1.dtype)
-    diff = z1 - z2
-    squared_distance = (diff**2).sum(dim=1)
-    shortfall = torch.clamp(margin - torch.linalg.vector_norm(diff, dim=1), min=0)
-    return apply_reduction(y * squared_distance + (1 - y) * shortfall**2, reduction)
+    is_similar = similar if similar.dtype == torch.bool else similar != 0
+    # One pass over the (N, D) difference: d once, then d^2 for similar pairs. Its gradient
+    # 2 d grad(d) = 2 (z1 - z2) is the sum of squares' gradient, also at d == 0 (both 0).
+    d = torch.linalg.vector_norm(z1 - z2, dim=1)
+    shortfall = torch.clamp(margin - d, min=0)
+    return apply_reduction(torch.where(is_similar, d, shortfall) ** 2, reduction)

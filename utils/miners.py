@@ -20,7 +20,9 @@ strategy      triplets returned
 ============  ==========================================================================
 
 Mining only chooses indices: it runs under ``torch.no_grad()`` on one ``(N, N)`` distance
-matrix (:func:`utils.distances.pairwise_distances`) and boolean ``(N, N)`` masks. No ``(N, N, N)``
+matrix (:func:`utils.distances.pairwise_distances` with ``exact=False``: one float64 matrix
+product, correctly rounded for float32 embeddings, exact for integer-valued ones) and boolean
+``(N, N)`` masks. No ``(N, N, N)``
 or ``(N, N, D)`` tensor is ever built, except the index triplets of ``"all"``, which are the
 output itself.
 
@@ -103,6 +105,11 @@ def _check_inputs(embeddings, labels):
     check_labels(labels, embeddings.shape[0])
 
 
+def _ranking_distances(embeddings, metric):
+    """(N, N) distances for ranking only: the fast float64 Gram path of pairwise_distances."""
+    return pairwise_distances(embeddings.detach(), metric=metric, exact=False)
+
+
 def _negatives_by_rank(neg, anchors, ranks):
     """Index of the ``ranks``-th negative (0-based, ascending index order) of each anchor.
 
@@ -124,10 +131,18 @@ def _random(neg, pos, generator):
     return a, p, _negatives_by_rank(neg, a, ranks)
 
 
-def _batch_hard(dist, pos, neg):
-    has_pos = pos.any(dim=1)
-    hardest_pos = dist.masked_fill(~pos, float("-inf")).argmax(dim=1)
-    hardest_neg = dist.masked_fill(~neg, float("inf")).argmin(dim=1)
+def _batch_hard(dist, same, has_pos):
+    """Farthest positive and closest negative of each anchor with a positive.
+
+    ``same`` is the (N, N) same-label mask (diagonal included), ``has_pos`` the (N,) anchors
+    whose class has another example. One ``where`` per side, no mask complement or copy.
+    """
+    inf = torch.tensor(float("inf"), dtype=dist.dtype, device=dist.device)
+    positives = torch.where(same, dist, -inf)
+    positives.fill_diagonal_(float("-inf"))  # an anchor is not its own positive
+    hardest_pos = positives.argmax(dim=1)
+    del positives
+    hardest_neg = torch.where(same, inf, dist).argmin(dim=1)
     a = has_pos.nonzero(as_tuple=True)[0]
     return a, hardest_pos[a], hardest_neg[a]
 
@@ -282,22 +297,25 @@ def mine_triplets(
     elif margin is not None:
         check_margin(margin)
     labels = labels.to(embeddings.device)
-    pos, neg = _masks(labels)
-    if not pos.any():
+    # Class sizes from the labels (O(N log N)), not from an (N, N) mask.
+    _, inverse, class_sizes = torch.unique(labels, return_inverse=True, return_counts=True)
+    if int(class_sizes.max()) < 2:
         raise ValueError(
             "no valid positive: every class in the batch has a single example, so no "
             "(anchor, positive) pair exists. Fix: sample at least 2 examples per class "
             "(e.g. utils.sampling.class_balanced_batches with samples_per_class >= 2)."
         )
     with torch.no_grad():
+        if strategy == "batch_hard":
+            dist = _ranking_distances(embeddings, metric)
+            same = labels.unsqueeze(0) == labels.unsqueeze(1)
+            return _batch_hard(dist, same, class_sizes[inverse] >= 2)
+        pos, neg = _masks(labels)
         if strategy == "random":
             return _random(neg, pos, generator)
         if strategy == "all":
             return _all(pos, neg, max_triplets)
-        dist = pairwise_distances(embeddings.detach(), metric=metric)
-        if strategy == "batch_hard":
-            return _batch_hard(dist, pos, neg)
-        return _semi_hard(dist, pos, neg, margin)
+        return _semi_hard(_ranking_distances(embeddings, metric), pos, neg, margin)
 
 
 def active_fraction(embeddings, labels, a_idx, p_idx, n_idx, margin, *, metric="euclidean"):

@@ -83,12 +83,44 @@ def check_same_batch_size(**tensors):
         )
 
 
+def _all_plus_minus_one(targets):
+    """True iff every entry of ``targets`` is -1 or +1, compared in the targets' own dtype.
+
+    Hot path of every binary loss, so two kernels: ``|t|`` and one min/max reduction (all
+    ``|t| == 1`` iff ``min |t| == max |t| == 1``; NaN propagates and fails). Bool tensors only
+    hold 0 and 1: for them the test is "all True".
+    """
+    if targets.numel() == 0:
+        return True
+    if targets.dtype == torch.bool:
+        return bool(targets.all())
+    if targets.is_complex():  # |1j| == 1, so compare values
+        return bool(((targets == 1) | (targets == -1)).all())
+    low, high = torch.aminmax(targets.abs())
+    return low.item() == 1 and high.item() == 1
+
+
+def _all_zero_or_one(similar):
+    """True iff every entry of ``similar`` is 0 or 1, compared in its own dtype (fast path)."""
+    if similar.numel() == 0 or similar.dtype == torch.bool:
+        return True
+    if similar.is_complex():
+        return bool(((similar == 0) | (similar == 1)).all())
+    if similar.is_floating_point():
+        # s (1 - s) is exactly 0 iff s is 0 or 1 (no rounding makes it 0 otherwise; NaN fails).
+        low, high = torch.aminmax(similar * (1 - similar))
+        return low.item() == 0 and high.item() == 0
+    low, high = torch.aminmax(similar)  # integers: 0 <= s <= 1 means s in {0, 1}
+    return low.item() >= 0 and high.item() <= 1
+
+
 def check_binary_targets(targets):
     """Raise unless ``targets`` hold only -1 and +1 (float, int or bool dtype accepted)."""
     check_tensor("targets", targets)
-    bad = ~_isin(targets, [-1.0, 1.0])
-    if not bad.any():
+    if _all_plus_minus_one(targets):
         return
+    # Failure path only: build the detailed message.
+    bad = ~_isin(targets, [-1.0, 1.0])
     if _isin(targets, [0.0, 1.0]).all():
         raise ValueError(
             f"targets must be -1 or +1; got values {_values(targets)}: {{0, 1}} labels were detected. "
@@ -109,8 +141,11 @@ def check_class_targets(targets, num_classes):
             f"Fix: use targets.long()."
         )
     check_ndim("targets", targets, 1, "(N,)")
-    bad = (targets < 0) | (targets >= num_classes)
-    if bad.any():
+    if targets.numel() == 0:
+        return
+    low, high = torch.aminmax(targets)  # one reduction; the message is built only on failure
+    if low.item() < 0 or high.item() >= num_classes:
+        bad = (targets < 0) | (targets >= num_classes)
         raise ValueError(
             f"targets must be class indices in [0, {num_classes - 1}] (scores have C={num_classes} "
             f"columns); got out-of-range values {_values(targets[bad])}. "
@@ -121,9 +156,10 @@ def check_class_targets(targets, num_classes):
 def check_similar_labels(similar):
     """Raise unless ``similar`` holds only 1 (similar pair) and 0 (dissimilar pair)."""
     check_tensor("similar", similar)
-    bad = ~_isin(similar, [0.0, 1.0])
-    if not bad.any():
+    if _all_zero_or_one(similar):
         return
+    # Failure path only: build the detailed message.
+    bad = ~_isin(similar, [0.0, 1.0])
     if _isin(similar, [-1.0, 1.0]).all():
         raise ValueError(
             f"similar must be 1 (similar pair) or 0 (dissimilar pair); got values {_values(similar)}, "
