@@ -201,8 +201,8 @@ assert torch.equal(gradients["torch.norm (the chapter)"].abs(), torch.zeros(2, 3
 #   gets a push of length $\approx 2m$ in the arbitrary direction $(1, \dots, 1)/\sqrt{D}$.
 # - `torch.norm` is **safe here**: in this PyTorch version (2.13) it is `torch.linalg.vector_norm`, whose
 #   gradient at 0 is 0. So the chapter's snippet, as printed, does not produce NaN; hand-written norms do.
-# - `utils.contrastive_margin_loss` computes $d^2$ as a sum of squares and $d$ with `vector_norm`:
-#   gradient exactly 0 for both pairs.
+# - `utils.contrastive_margin_loss` computes $d$ once with `vector_norm` and squares it: the gradient
+#   of $d^2$ is then $2(z_1 - z_2)$, the same as a sum of squares, and exactly 0 at $d = 0$ for both pairs.
 
 # %% [markdown]
 # ## 6. Other conventions: Hadsell et al. 2006 and pytorch-metric-learning
@@ -362,7 +362,7 @@ plt.show()
 #
 # - $L = y\,d^2 + (1-y)\max(0, m - d)^2$, $y = 1$ similar: similar pairs are always pulled together,
 #   dissimilar pairs pushed until $d \ge m$; the gradient is continuous in $d$ (no kink at $d = m$).
-# - At $d = 0$, write $d^2$ as a sum of squares and $d$ with `torch.linalg.vector_norm` (or `torch.norm`):
+# - At $d = 0$, compute $d$ with `torch.linalg.vector_norm` (or `torch.norm`), then $d^2$ from it or as a sum of squares:
 #   `sqrt(sum)` gives NaN, `F.pairwise_distance`'s `eps` a spurious push.
 # - Hadsell et al. 2006 is half this loss with $Y = 0$ for similar pairs; pytorch-metric-learning's
 #   `ContrastiveLoss` is unsquared, counts each pair twice, and by default averages non-zero losses of

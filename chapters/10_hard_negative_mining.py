@@ -446,11 +446,11 @@ for name, (loop_t, ours_t, pml_t) in timings.items():
 # was built, on one thread: the loops are a few times slower than `utils.miners` at this size, and
 # slower still as N grows (the semi-hard loop is $O(N^2 K)$ Python steps). For **semi-hard**,
 # `utils.miners` is several times faster than PML, whose miner first builds every triplet of the
-# batch ($N (K-1)(N-K) \approx$ 190,000 here) and then filters, while `utils.miners` sorts each row of
-# the distance matrix once and binary-searches the band. For **batch-hard**, PML was *faster* here:
-# both do one distance matrix and a masked max/min, but `utils.distances` computes exact distances
-# (`cdist` without the Gram-matrix shortcut, which goes negative in float32 — ORACLES.md pitfalls),
-# and PML's `LpDistance` uses the faster matrix-product form. Exactness costs time.
+# batch ($N (K-1)(N-K) \approx$ 190,000 here) and then filters, while `utils.miners` works on the
+# $(N, N)$ distance matrix with masks. For **batch-hard**, both compute one distance matrix and a masked
+# max/min; `utils.miners` asks `utils.distances` for its no-gradient fast path (one float64 matrix
+# product, within 1 ulp of the exact float32 distance — the float32 Gram-matrix shortcut goes negative,
+# ORACLES.md pitfalls), and is on par with PML or faster.
 
 # %% [markdown]
 # ## 8. Experiments on handwritten digits
