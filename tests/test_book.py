@@ -162,4 +162,8 @@ def test_changing_a_number_in_a_chapter_without_rebuilding_fails_the_suite(tmp_p
     nbformat.write(nb, mutated)
     result = _nbval(mutated)
     assert result.returncode == 1, result.stdout[-3000:]
-    assert "1 failed" in result.stdout
+    # The mutated cell fails (and any later cell that prints the same scores): nothing else.
+    failed = [line for line in result.stdout.splitlines() if line.startswith("FAILED")]
+    assert failed and all("02_hinge_loss.ipynb::Cell" in line for line in failed), result.stdout[-3000:]
+    first_changed = [c.source for c in nb.cells if c.cell_type == "code"].index(cells[0].source)
+    assert any(f"::Cell {first_changed}" in line for line in failed), (first_changed, failed)

@@ -280,8 +280,9 @@ NOT_RELEASED = ("utils/grade.py", "utils/grading")  # the grader stays with the 
 
 
 def release(out: Path, root: Path = ROOT) -> list[Path]:
-    """Write the student bundle to ``out``: chapters, exercises, ``utils`` (hidden cases removed),
-    requirements and a student README; nothing of ``solutions/``. Returns the files written."""
+    """Write the student bundle to ``out``: chapters, exercises, ``utils`` (hidden cases removed; the
+    exercise checks as precomputed public outcomes, see utils/checks/public.py), requirements and a
+    student README; nothing of ``solutions/``. Returns the files written."""
     stale = stale_reasons(root)
     if stale:
         raise SystemExit(f"refusing to release a stale book ({len(stale)} stale files); run build first")
@@ -309,6 +310,8 @@ def release(out: Path, root: Path = ROOT) -> list[Path]:
                 continue
             if any(rel == n or rel.startswith(n + "/") for n in NOT_RELEASED):
                 continue
+            if rel.startswith("utils/checks/ex"):
+                continue  # references, hidden cases and mimics: replaced by public.pt below
             if path.suffix == ".py" and d == "utils":
                 text = strip_blocks(path.read_text(), BEGIN_HIDDEN, END_HIDDEN)
                 compile(text, rel, "exec")  # a badly placed marker must fail here, not on a student's laptop
@@ -321,6 +324,11 @@ def release(out: Path, root: Path = ROOT) -> list[Path]:
         raise SystemExit(f"pyproject.toml no longer has the line {testpaths!r}; update release()")
     put("pyproject.toml", pyproject.replace(testpaths, 'testpaths = ["chapters"]'))
     put("README.md", (root / "STUDENTS.md").read_text())
+    from utils import checks
+    from utils.checks import public
+
+    public.save(checks.registry(), out / "utils" / "checks" / "public.pt")
+    written.append(out / "utils" / "checks" / "public.pt")
     return written
 
 

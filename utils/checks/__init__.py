@@ -64,6 +64,9 @@ class Exercise:
     compare: Callable[[Any, Any], bool] | None = None
     max_seconds: float | None = None  # time budget per case, for "vectorise this loop" exercises
     description: str = ""
+    # In the student bundle only: the public cases with the reference's and each mistake's outcomes,
+    # precomputed (utils/checks/public.py), so that neither references nor mimics are shipped.
+    public: dict | None = None
 
 
 @dataclass
@@ -102,7 +105,15 @@ def register(exercise: Exercise) -> Exercise:
 
 
 def registry() -> dict[str, Exercise]:
-    """Every exercise, by name (imports the per-notebook modules of this package on first use)."""
+    """Every exercise, by name (imports the per-notebook modules of this package on first use; in the
+    student bundle, registers the precomputed public outcomes instead)."""
+    from utils.checks import public
+
+    if public.DATA.exists():
+        if not _REGISTRY:
+            for exercise in public.load(public.DATA).values():
+                register(exercise)
+        return dict(_REGISTRY)
     for info in pkgutil.iter_modules(__path__):
         if info.name.startswith("ex"):
             importlib.import_module(f"{__name__}.{info.name}")
@@ -118,6 +129,8 @@ def get(name: str) -> Exercise:
 
 # --------------------------------------------------------------------------- running (untrusted side)
 def cases_for(exercise: Exercise, *, hidden: bool = False, seed: int = 0) -> list[Case]:
+    if exercise.public is not None:  # the student bundle knows its public cases only
+        return copy.deepcopy(exercise.public["cases"])
     return exercise.make_cases(torch.Generator().manual_seed(seed), hidden)
 
 
@@ -196,7 +209,10 @@ def judge(exercise: Exercise, cases: list[Case], outcomes: list[Outcome], refere
     """Compare the student's outcomes with the reference's on the same cases, and diagnose."""
     if len(outcomes) != len(cases):
         raise ValueError(f"{len(outcomes)} outcomes for {len(cases)} cases")
-    expected = run_cases(exercise, reference or exercise.reference, cases)
+    if reference is None and exercise.reference is None:
+        expected = exercise.public["expected"]
+    else:
+        expected = run_cases(exercise, reference or exercise.reference, cases)
     broken = [e.error for e in expected if e.error]
     if broken:
         raise RuntimeError(f"the reference of {exercise.name!r} fails on its own cases: {broken[0]}")
@@ -216,26 +232,37 @@ def judge(exercise: Exercise, cases: list[Case], outcomes: list[Outcome], refere
         return Report(exercise, [False] * len(cases), "fail",
                       f"{exercise.name}: correct, but a case took {max(slow):.2f} s (budget {budget} s): "
                       "vectorise it — replace the Python loops by tensor operations over the whole batch.")
-    return Report(exercise, passed, "error" if errors else "fail", _diagnose(exercise, cases, outcomes, passed))
+    message = _diagnose(exercise, cases, outcomes, passed, expected)
+    return Report(exercise, passed, "error" if errors else "fail", message)
 
 
-def _diagnose(exercise: Exercise, cases: list[Case], outcomes: list[Outcome], passed: list[bool]) -> str:
+def _mimicked(exercise: Exercise, mistake: Mistake, cases: list[Case], indices: list[int]) -> list[Outcome] | None:
+    """The mistake's outcomes on the given cases: run its mimic, or read them precomputed (bundle)."""
+    if mistake.mimic is not None:
+        return run_cases(exercise, mistake.mimic, [cases[i] for i in indices])
+    stored = (exercise.public or {}).get("mistakes", {}).get(mistake.name)
+    return None if stored is None else [stored[i] for i in indices]
+
+
+def _diagnose(exercise: Exercise, cases: list[Case], outcomes: list[Outcome], passed: list[bool],
+              expected: list[Outcome]) -> str:
     failing = [i for i, ok in enumerate(passed) if not ok]
     head = f"{exercise.name}: {len(failing)} of {len(cases)} cases fail."
+    by_error_text = []
     for mistake in exercise.mistakes:
-        if mistake.mimic is None:
-            continue
-        mimicked = run_cases(exercise, mistake.mimic, [cases[i] for i in failing])
-        if all(_agrees(exercise, outcomes[i], m) for i, m in zip(failing, mimicked)):
+        mimicked = _mimicked(exercise, mistake, cases, failing)
+        if mimicked is None:
+            by_error_text.append(mistake)
+        elif all(_agrees(exercise, outcomes[i], m) for i, m in zip(failing, mimicked)):
             return f"{head}\nLikely mistake — {mistake.name}: {mistake.hint}"
     first = failing[0]
     outcome = outcomes[first]
-    for mistake in exercise.mistakes:  # hints keyed on an error message (e.g. in-place autograd errors)
-        if mistake.mimic is None and outcome.error and mistake.name.lower() in outcome.error.lower():
+    for mistake in by_error_text:  # hints keyed on an error message (e.g. in-place autograd errors)
+        if outcome.error and mistake.name.lower() in outcome.error.lower():
             return f"{head}\nLikely mistake — {mistake.name}: {mistake.hint}"
     if outcome.error:
         return f"{head}\nOn the case {_describe(cases[first])}\nyour function raised {outcome.error}"
-    expected = run_cases(exercise, exercise.reference, [cases[first]])[0]
+    expected = expected[first]
     detail = "its gradient differs" if (exercise.compare or close)(outcome.value, expected.value) else "its value differs"
     shown = ""
     if isinstance(outcome.value, torch.Tensor) and isinstance(expected.value, torch.Tensor):

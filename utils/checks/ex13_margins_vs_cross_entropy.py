@@ -7,6 +7,7 @@ import math
 import torch
 
 from utils.checks import Exercise, Mistake, register
+from utils.checks.comparisons import number_close
 
 NOTEBOOK = "13_margins_vs_cross_entropy"
 
@@ -56,17 +57,7 @@ def _reference_ece(probs, targets, n_bins=10):
     return total
 
 
-def _compare(got, expected) -> bool:
-    """A number (float, or 0-dim tensor) close to the expected one; NaN equals NaN (a mimicked mistake)."""
-    if isinstance(got, torch.Tensor):
-        if got.numel() != 1:
-            return False
-        got = got.item()
-    if isinstance(got, bool) or not isinstance(got, (int, float)):
-        return False
-    if math.isnan(expected) or math.isnan(got):
-        return math.isnan(expected) and math.isnan(got)
-    return abs(got - expected) <= 1e-9 + 1e-6 * abs(expected)
+_compare = number_close
 
 
 def _bin_stats(probs, targets, n_bins, *, confidence=None, left_closed=False):

@@ -13,19 +13,12 @@ from __future__ import annotations
 import torch
 
 from utils.checks import Exercise, Mistake, register
+from utils.checks.comparisons import ANY_TENSOR, tensor_or_sentinel
 
 NOTEBOOK = "14_practical_guidelines"
 RAISED = "ValueError"
 
 
-class _AnyTensor:
-    """What a mimic returns where the mistake's output is "some tensor, whatever its values"."""
-
-    def __repr__(self) -> str:
-        return "<any tensor>"
-
-
-ANY_TENSOR = _AnyTensor()
 
 
 # --------------------------------------------------------------------------- violation_fraction
@@ -121,18 +114,7 @@ def _reference_guard(labels):
     return RAISED
 
 
-def _compare(got, expected) -> bool:
-    """The sentinel must match exactly; a tensor must be floating point, of the same shape and values.
-
-    ``ANY_TENSOR`` (only ever returned by a mistake's mimic, never by the reference) matches any tensor.
-    """
-    if expected is ANY_TENSOR:
-        return got is ANY_TENSOR or isinstance(got, torch.Tensor)
-    if isinstance(expected, str):
-        return isinstance(got, str) and got == expected
-    return (isinstance(got, torch.Tensor) and got.shape == expected.shape
-            and got.is_floating_point() == expected.is_floating_point()
-            and torch.equal(got.to(torch.float64), expected.to(torch.float64)))
+_compare = tensor_or_sentinel
 
 
 def _guarded(convert):
