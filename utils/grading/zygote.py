@@ -115,8 +115,17 @@ def _isolate(hide: list[str], private_tmp: bool, workdir: str) -> None:
         _expose(path, os.path.join(workdir, f".expose{i}"))
     if private_tmp:
         for path in ("/tmp", "/var/tmp", "/dev/shm"):
-            if os.path.isdir(path):
-                _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
+            if not os.path.isdir(path) or os.path.realpath(path) in needed:
+                continue
+            # The book or its Python may live under a temp folder (a CI checkout in /tmp): keep a handle on
+            # each, cover the folder with a private tmpfs, then bind them back at the same paths.
+            inside = sorted(p for p in needed if p.startswith(os.path.realpath(path).rstrip("/") + "/"))
+            handles = [os.open(p, os.O_RDONLY | os.O_DIRECTORY) for p in inside]
+            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
+            for kept, handle in zip(inside, handles):
+                os.makedirs(kept, exist_ok=True)
+                _mount(f"/proc/self/fd/{handle}", kept, None, MS_BIND | MS_REC, None)
+                os.close(handle)
 
 
 def _describe(exc: BaseException) -> str:
