@@ -153,6 +153,11 @@ def execute(nb, cwd: Path):
         if cell.cell_type == "code":
             # stderr is not compared by the tests (warnings, progress bars), so it is not stored either.
             cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+            for o in cell.outputs:
+                # a widget's view holds a random model id: storing it would change the file on every build
+                # (utils.interactive gives each explorer a fixed plain-text fallback instead).
+                if "data" in o:
+                    o.data.pop("application/vnd.jupyter.widget-view+json", None)
     return canonical(nb)
 
 
