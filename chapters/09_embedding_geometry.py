@@ -30,10 +30,11 @@
 # - why a zero triplet or contrastive loss means perfect retrieval and perfect verification (derived);
 # - how retrieval is measured: Recall@1 and MAP@R (Musgrave et al. 2020), from scratch and checked
 #   against `utils.retrieval` and pytorch-metric-learning;
-# - the in-batch triplet and contrastive losses used for training, checked against `utils` and PyTorch;
-# - an honest test of the central claim on digits: train on classes 0–6, retrieve classes 7–9 that the
-#   network never saw, against raw pixels, an untrained network and cross-entropy features;
-# - the face-verification view: same-class and different-class distances of *new* classes, against $m$.
+# - the in-batch triplet loss used for training, checked against `utils` and PyTorch;
+# - a fair test of the central claim on digits: several class folds and seeds, the number of training
+#   steps chosen on validation classes, the change measured against raw pixels and the untrained network;
+# - *when* a learned distance transfers: a nuisance shared by all classes (random lighting) that the
+#   network learns to ignore on the training classes, and then ignores on new ones.
 
 # %%
 import matplotlib.pyplot as plt
@@ -42,21 +43,20 @@ import torch.nn.functional as F
 from pytorch_metric_learning.distances import LpDistance
 from pytorch_metric_learning.utils.accuracy_calculator import AccuracyCalculator
 from pytorch_metric_learning.utils.inference import CustomKNN
-from sklearn.metrics import roc_auc_score
-from torch import nn
 from torch.testing import assert_close
 
 import utils
 from utils.distances import pairwise_distances
 from utils.embedding import EmbeddingNet, embed, train_embedding
 from utils.miners import mine_triplets
-from utils.open_set import digits_open_set
-from utils.plotting import PALETTE, plot_embedding_2d, plot_loss_and_gradient
+from utils.open_set import add_lighting, class_folds, digits_open_set, digits_pixels
+from utils.plotting import PALETTE, plot_loss_and_gradient
 from utils.reproducibility import seed_everything
 from utils.retrieval import map_at_r, recall_at_k
 
 seed_everything(0)  # seeds Python, NumPy and torch; torch runs on one thread (bit-identical sums)
-F64 = torch.float64
+F64 = torch.float64  # every tensor and network of this notebook: results identical on any CPU
+MARGIN = 0.2  # the margin m of every loss, figure and experiment below (embeddings on the unit sphere)
 
 
 # %% [markdown]
@@ -104,10 +104,11 @@ F64 = torch.float64
 # classes never seen, nothing in the derivation applies: the loss was never evaluated there.
 
 # %% [markdown]
-# ## 3. From scratch: the in-batch losses and the retrieval metrics
+# ## 3. From scratch: the in-batch loss and the retrieval metrics
 #
-# Training uses every valid triplet (or pair) of a class-balanced batch ("in-batch negatives"), computed
-# from one distance matrix.
+# Training uses every valid triplet of a class-balanced batch ("in-batch negatives"), computed from one
+# distance matrix. The oracle is `F.triplet_margin_loss` with `eps=0`, on the same triplets listed
+# explicitly (see the [references](../REFERENCES.md#oracles)).
 
 # %%
 def all_triplets_loss(z, labels, margin):
@@ -117,35 +118,17 @@ def all_triplets_loss(z, labels, margin):
     positive = same & ~torch.eye(len(labels), dtype=torch.bool)
     valid = positive.unsqueeze(2) & ~same.unsqueeze(1)  # (B, B, B): [a, p, n]
     losses = torch.clamp(d.unsqueeze(2) - d.unsqueeze(1) + margin, min=0)[valid]
-    return losses.mean(), (losses > 0).float().mean().item()
-
-
-def all_pairs_contrastive_loss(z, labels, margin):
-    """Mean contrastive loss over every unordered pair i < j of the batch: z (B, D) -> scalar."""
-    i, j = torch.triu_indices(len(labels), len(labels), offset=1)
-    d = pairwise_distances(z)[i, j]
-    similar = (labels[i] == labels[j]).to(z.dtype)
-    return (similar * d**2 + (1 - similar) * torch.clamp(margin - d, min=0) ** 2).mean()
+    return losses.mean(), (losses > 0).double().mean().item()
 
 
 gen = torch.Generator().manual_seed(0)
-z = torch.randn(24, 5, generator=gen, dtype=F64)
+z = F.normalize(torch.randn(24, 5, generator=gen, dtype=F64), dim=1)  # on the unit sphere
 labels = torch.arange(24) % 4
-ours, _ = all_triplets_loss(z, labels, 1.0)
+ours, active = all_triplets_loss(z, labels, MARGIN)
 a, p, n = mine_triplets(z, labels, strategy="all")  # every valid triplet, as index lists
-assert_close(ours, utils.triplet_margin_loss(z[a], z[p], z[n], margin=1.0))  # library
-assert_close(ours, F.triplet_margin_loss(z[a], z[p], z[n], margin=1.0, p=2, eps=0))  # oracle (eps=0!)
-
-i, j = torch.triu_indices(24, 24, offset=1)
-similar = (labels[i] == labels[j]).to(F64)
-ours_pairs = all_pairs_contrastive_loss(z, labels, 1.0)
-assert_close(ours_pairs, utils.contrastive_margin_loss(z[i], z[j], similar, margin=1.0))  # library
-d_ij = F.pairwise_distance(z[i], z[j], eps=0)  # oracle assembled from PyTorch pieces (ORACLES.md)
-oracle = similar * d_ij**2 + (1 - similar) * F.hinge_embedding_loss(
-    d_ij, -torch.ones_like(d_ij), margin=1.0, reduction="none") ** 2
-assert_close(ours_pairs, oracle.mean())
-print(f"{len(a)} triplets: loss {ours.item():.4f};  {len(i)} pairs: loss {ours_pairs.item():.4f}  "
-      "(all checks pass)")
+assert_close(ours, utils.triplet_margin_loss(z[a], z[p], z[n], margin=MARGIN))  # library
+assert_close(ours, F.triplet_margin_loss(z[a], z[p], z[n], margin=MARGIN, p=2, eps=0))  # oracle (eps=0!)
+print(f"{len(a)} triplets: loss {ours.item():.4f}, {active:.0%} active (= utils = F.triplet_margin_loss)")
 
 
 # %%
@@ -162,20 +145,25 @@ def retrieval_from_scratch(z, labels):
     return rel[:, 0].mean().item(), ((precision * first_r).sum(dim=1) / r).mean().item()
 
 
-split = digits_open_set(range(7), {"unseen": [7, 8, 9]})
-X_unseen, y_unseen = split.unseen["unseen"]
-raw = X_unseen.double()
+X_pixels, y_all = digits_pixels(dtype=F64)  # pixel values / 16: one global scale, fitted on no class
+unseen = y_all >= 7
+raw, y_unseen = X_pixels[unseen], y_all[unseen]
 r1, mapr = retrieval_from_scratch(raw, y_unseen)
-assert_close(r1, recall_at_k(raw, y_unseen, k=1))  # library
+assert_close(r1, recall_at_k(raw, y_unseen, k=1))  # library (same tie rule: lower index first)
 assert_close(mapr, map_at_r(raw, y_unseen))
+print(f"raw pixels of the digits 7-9: Recall@1 {r1:.3f}, MAP@R {mapr:.3f} (scratch = utils)")
+# The oracle, pytorch-metric-learning, breaks ties between equal distances its own way, and pixel
+# values k/16 give many exactly equal distances. Compare on a random 16-d projection, which has none.
+projected = raw @ torch.randn(64, 16, generator=gen, dtype=F64)
 pml = AccuracyCalculator(include=("precision_at_1", "mean_average_precision_at_r"),
                          knn_func=CustomKNN(LpDistance(normalize_embeddings=False)),
                          device=torch.device("cpu"))
-oracle = pml.get_accuracy(raw, y_unseen)  # reference = query: PML leaves the query out
-assert_close(r1, oracle["precision_at_1"])  # oracle
-assert_close(mapr, oracle["mean_average_precision_at_r"], rtol=1e-6, atol=0)  # PML averages in float32
-print(f"raw pixels of the unseen digits 7-9: Recall@1 {r1:.3f}, MAP@R {mapr:.3f} "
-      f"(scratch = utils = pytorch-metric-learning)")
+oracle = pml.get_accuracy(projected, y_unseen)  # reference = query: PML leaves the query out
+r1_p, mapr_p = retrieval_from_scratch(projected, y_unseen)
+assert_close(r1_p, oracle["precision_at_1"])
+assert_close(mapr_p, oracle["mean_average_precision_at_r"], rtol=1e-6, atol=0)  # PML averages in float32
+print(f"a random projection of them: Recall@1 {r1_p:.3f}, MAP@R {mapr_p:.3f} (scratch = pytorch-metric-learning)")
+
 
 # %% [markdown]
 # ## 4. Loss and gradient against the distance to a different identity
@@ -186,9 +174,6 @@ print(f"raw pixels of the unseen digits 7-9: Recall@1 {r1:.3f}, MAP@R {mapr:.3f}
 # Analytic derivatives: $-\mathbb{1}[d < m]$ and $-2\max(0, m - d)$; autograd runs through `utils`.
 
 # %%
-MARGIN = 1.0
-
-
 def triplet_vs_distance(d):
     zero = torch.zeros(d.shape[0], 1, dtype=d.dtype)
     return utils.triplet_margin_loss(zero, zero, d.unsqueeze(1), margin=MARGIN, reduction="none")
@@ -204,301 +189,156 @@ plot = plot_loss_and_gradient(
     {"triplet, d(a,p) = 0": triplet_vs_distance, "contrastive, different": contrastive_vs_distance},
     {"triplet, d(a,p) = 0": lambda d: -(d < MARGIN).to(d.dtype),
      "contrastive, different": lambda d: -2 * torch.clamp(MARGIN - d, min=0)},
-    x=torch.linspace(0.0, 2.0, 401, dtype=F64),
+    x=torch.linspace(0.0, 3 * MARGIN, 301, dtype=F64),
     xlabel="distance to a different identity d (embedding units)",
     kinks=(0.0, MARGIN),
     margin=MARGIN,
     title="different identities are pushed apart until d = m, then left alone",
 )
 plt.show()
-print({k: f"{v:.1e}" for k, v in plot.max_gradient_gap.items()})
 assert max(plot.max_gradient_gap.values()) < 1e-12
+print("max |autograd - analytic| < 1e-12 on both curves (kinks excluded)")
 
 # %% [markdown]
-# (At $d = 0$, dotted, the direction to push is undefined and `utils` returns gradient 0, see
-# notebook 08; at $d = m$ the triplet hinge has a kink.)
+# (At $d = 0$, dotted, both losses are at their maximum and `utils` returns gradient 0, so an exactly
+# collapsed pair stays collapsed, see notebook 08; at $d = m$ the triplet hinge has a kink.)
 
 # %% [markdown]
-# ## 5. Experiment: train on digits 0–6, retrieve digits 7–9
+# ## 5. Experiment: does a distance learned on some digits work on others?
 #
-# **Split by class** (`utils.open_set.digits_open_set`, new in this notebook): the network trains on
-# 884 images of digits 0–6; we evaluate on 380 *held-out images* of 0–6 ("seen classes") and on all 533
-# images of 7, 8, 9 ("unseen classes"). The pixel standardisation uses statistics of the 884 training
-# images only, so nothing about 7–9 leaks into training. (`utils.data.digits(classes=...)` would
-# standardise each subset with its own statistics.)
+# A claim like this is easily decided by the design of the experiment rather than by the data
+# (Musgrave et al. 2020). The design here, and why:
 #
-# **Models**, all the same network `EmbeddingNet` 64 → 128 → 128 → 16, the same initial weights per
-# seed, the same 100 Adam steps (lr 3·10⁻³) on the same class-balanced batches (7 digits × 5 images):
-#
-# - **triplet**: every in-batch triplet, $m = 1$;
-# - **contrastive**: every in-batch pair, $m = 1$;
-# - **cross-entropy**: the same network plus a linear layer to 7 logits; its features are the 16-d
-#   output of the network, the classifier's **penultimate layer**.
-#
-# **Baselines**: raw standardised pixels (64-d), the untrained network, and random 16-d Gaussian
-# vectors (chance level).
-#
-# **Nothing is tuned on 7–9**: margin, learning rate and batches follow notebooks 07 and 08, and the
-# step count and batch size were set by the time budget of the notebook. Tuning would need a
-# validation split of its own classes (notebook 11 picks a margin that way). For transparency: while
-# writing this notebook we also ran 200 and 400 steps and 2-, 16- and 64-dimensional (also
-# normalised) embeddings, and the conclusion below held in every one. We run two seeds, because one
-# run can mislead.
+# - **Preprocessing fitted on no class.** Pixel values divided by 16, one global scale. Per-pixel
+#   standardisation fitted on the training classes is a trap: a pixel that is almost always blank on
+#   digits 0–6 gets a tiny standard deviation, and an unseen digit that uses it lands tens of standard
+#   deviations away from everything (measured below).
+# - **Several class splits and seeds.** `utils.open_set.class_folds()`: 5 folds, each tests on 3
+#   digits, validates on 2 and trains on the other 5 (every digit is tested at least once); 2 seeds
+#   per fold, so 10 runs per condition.
+# - **Nothing chosen on the test classes.** The number of training steps (0, 25, 50 or 100; 0 means
+#   "do not train") is the one with the best MAP@R on the *validation* digits. The test digits are
+#   evaluated once, at that step.
+# - **The change, against two baselines, with its spread.** Raw pixels, and the untrained network
+#   with the same initial weights; learned minus baseline per run, mean ± standard deviation over runs.
+# - **Model.** `EmbeddingNet` 64 → 128 → 128 → 32, L2-normalised (on the unit sphere distances lie in
+#   [0, 2], so $m$ = `MARGIN` = 0.2 is a real constraint), the in-batch triplet loss of section 3,
+#   Adam (learning rate 3·10⁻³), batches of 5 digits × 6 images.
+# - **Two conditions.** The digits as they are, and the digits under random **lighting**
+#   (`utils.open_set.add_lighting`): each image gets its own brightness offset and illumination
+#   gradient. Like lighting for faces, it is the same kind of nuisance for every class, seen or not.
 
 # %%
-STEPS, SEEDS = 100, (0, 1)
-BATCH = dict(classes_per_batch=7, samples_per_class=5, lr=3e-3)
-X_seen, y_seen = split.X_seen, split.y_seen
+standardised = digits_open_set(range(7), {"unseen": [7, 8, 9]})  # per-pixel statistics of 0-6, for contrast
+small = standardised.std[standardised.std != 1].min()
+print(f"per-pixel standardisation fitted on 0-6: smallest std {small:.3f}, largest |value| of a 7-9 image "
+      f"{standardised.unseen['unseen'][0].abs().max():.0f} std;  MAP@R of 7-9: raw / 16 {mapr:.3f}, "
+      f"standardised {map_at_r(*standardised.unseen['unseen']):.3f}")
+
+# %%
+CONDITIONS = {"digits": X_pixels,
+              "digits + lighting": add_lighting(X_pixels, 1.0, generator=torch.Generator().manual_seed(7))}
+CHECKPOINTS, SEEDS = (0, 25, 50, 100), (0, 1)
 
 
-class ClassifierNet(nn.Module):
-    """EmbeddingNet + linear classifier; forward returns the features (penultimate layer) (N, D)."""
-
-    def __init__(self, num_classes, out_features):
-        super().__init__()
-        self.body = EmbeddingNet(out_features=out_features)  # created first: same init as EmbeddingNet
-        self.head = nn.Linear(out_features, num_classes)
-
-    def forward(self, x):
-        return self.body(x)
-
-
-def make_model(kind, seed):
+def run(X, fold, seed):
+    """One fold and seed: train on its train classes, pick the step on its val classes, MAP@R on test."""
+    (X_tr, y_tr), (X_va, y_va), (X_te, y_te) = [(X[rows], y_all[rows]) for rows in
+                                                 (torch.isin(y_all, torch.tensor(c)) for c in fold)]
     torch.manual_seed(seed)
-    return ClassifierNet(7, 16) if kind == "cross-entropy" else EmbeddingNet(out_features=16)
+    model = EmbeddingNet(out_features=32, normalize=True, dtype=F64)
+    val_map, weights = {}, {}
+
+    def checkpoint(step):
+        if step in CHECKPOINTS:
+            val_map[step] = map_at_r(embed(model, X_va), y_va)
+            weights[step] = {k: v.clone() for k, v in model.state_dict().items()}
+
+    checkpoint(0)
+    untrained = map_at_r(embed(model, X_te), y_te)
+    train_embedding(model, X_tr, y_tr, lambda z, y: all_triplets_loss(z, y, MARGIN)[0], steps=CHECKPOINTS[-1],
+                    classes_per_batch=5, samples_per_class=6, lr=3e-3, seed=seed,
+                    on_step=lambda step, _: checkpoint(step + 1))
+    chosen = max(CHECKPOINTS, key=val_map.get)  # chosen on the validation classes only
+    model.load_state_dict(weights[chosen])
+    chance = torch.randn(len(y_te), 32, generator=torch.Generator().manual_seed(seed), dtype=F64)
+    return {"chance": map_at_r(chance, y_te), "raw pixels": map_at_r(X_te, y_te), "untrained": untrained,
+            "learned": map_at_r(embed(model, X_te), y_te), "steps": chosen}
 
 
-def batch_loss(kind, model):
-    if kind == "triplet":
-        return lambda z, y: all_triplets_loss(z, y, MARGIN)[0]
-    if kind == "contrastive":
-        return lambda z, y: all_pairs_contrastive_loss(z, y, MARGIN)
-    return lambda z, y: F.cross_entropy(model.head(z), y)
-
-
-def scores(z_seen, z_unseen):
-    return {"seen R@1": recall_at_k(z_seen, y_seen), "seen MAP@R": map_at_r(z_seen, y_seen),
-            "unseen R@1": recall_at_k(z_unseen, y_unseen), "unseen MAP@R": map_at_r(z_unseen, y_unseen)}
-
-
-EVAL_AFTER = {1, 5, 10, 20, 40, 60, 80, 100}  # steps after which the curves are measured (seed 0)
-
-
-def curve_callback(model, log):
-    def on_step(step, _):
-        if step + 1 in EVAL_AFTER:
-            log["step"].append(step + 1)
-            log["seen"].append(map_at_r(embed(model, X_seen), y_seen))
-            log["unseen"].append(map_at_r(embed(model, X_unseen), y_unseen))
-    return on_step
-
-
-gen = torch.Generator().manual_seed(0)
-results = {"chance (random 16-d)": [scores(torch.randn(len(y_seen), 16, generator=gen),
-                                           torch.randn(len(y_unseen), 16, generator=gen))],
-           "raw pixels (64-d)": [scores(X_seen, X_unseen)]}
-models, curves = {}, {}
-for kind in ("untrained", "cross-entropy", "triplet", "contrastive"):
-    results[kind] = []
-    for seed in SEEDS:
-        model = make_model(kind, seed)
-        if kind != "untrained":
-            if seed == 0:
-                curves[kind] = {"step": [], "seen": [], "unseen": []}
-            on_step = curve_callback(model, curves[kind]) if seed == 0 else None
-            train_embedding(model, split.X_train, split.y_train, batch_loss(kind, model), steps=STEPS,
-                            seed=seed, on_step=on_step, **BATCH)
-        results[kind].append(scores(embed(model, X_seen), embed(model, X_unseen)))
-        if seed == 0:
-            models[kind] = model
-
-columns = list(results["untrained"][0])
-print(f"{'features':22s}" + "".join(f"{c:>14s}" for c in columns) + "   (seeds 0 / 1)")
-for name, runs in results.items():
-    print(f"{name:22s}" + "".join(f"{' / '.join(f'{r[c]:.2f}' for r in runs):>14s}" for c in columns))
-mean = {name: {c: sum(r[c] for r in runs) / len(runs) for c in columns} for name, runs in results.items()}
+runs = {name: [run(X, fold, seed) for fold in class_folds() for seed in SEEDS] for name, X in CONDITIONS.items()}
 
 # %%
-with torch.no_grad():
-    ce_accuracy = (models["cross-entropy"].head(embed(models["cross-entropy"], X_seen)).argmax(1) == y_seen)
-print(f"sanity: the cross-entropy classifier gets {ce_accuracy.float().mean():.3f} accuracy on held-out 0-6")
-learned = ("cross-entropy", "triplet", "contrastive")
-for kind in learned:  # training works on the classes it was trained on ...
-    assert mean[kind]["seen MAP@R"] > mean["raw pixels (64-d)"]["seen MAP@R"] + 0.25
-    # ... the learned distance still ranks new classes far above chance ...
-    assert mean[kind]["unseen MAP@R"] > 2 * mean["chance (random 16-d)"]["unseen MAP@R"]
-    # ... but here it does NOT beat raw pixels on classes it never saw (the honest result)
-    assert mean[kind]["unseen MAP@R"] < mean["raw pixels (64-d)"]["unseen MAP@R"] - 0.1
-    assert mean[kind]["unseen MAP@R"] < mean["untrained"]["unseen MAP@R"]
+print(f"MAP@R on the test digits, mean of {len(runs['digits'])} runs (5 folds x 2 seeds)")
+print(f"{'condition':18s} {'chance':>7s} {'raw':>6s} {'untrained':>10s} {'learned':>8s}   "
+      f"{'learned - untrained':>24s}   {'learned - raw':>24s}   steps chosen")
+change = {}
+for name, rs in runs.items():
+    mean = {k: sum(r[k] for r in rs) / len(rs) for k in ("chance", "raw pixels", "untrained", "learned")}
+    cells = []
+    for base in ("untrained", "raw pixels"):
+        diff = torch.tensor([r["learned"] - r[base] for r in rs], dtype=F64)
+        change[name, base] = diff
+        cells.append(f"{diff.mean():+.2f} ± {diff.std():.2f} ({int((diff > 0).sum())} up,"
+                     f" {int((diff == 0).sum())} =)")
+    print(f"{name:18s} {mean['chance']:7.2f} {mean['raw pixels']:6.2f} {mean['untrained']:10.2f} "
+          f"{mean['learned']:8.2f}   {cells[0]:>24s}   {cells[1]:>24s}   {[r['steps'] for r in rs]}")
+
+# clean digits: the learned distance never beats raw pixels, and on average not the untrained network
+assert (change["digits", "raw pixels"] < 0).all() and change["digits", "raw pixels"].mean() < -0.1
+assert change["digits", "untrained"].mean() < 0
+# under lighting: it beats both baselines in every run, by a clear margin on average
+assert (change["digits + lighting", "untrained"] > 0).all() and (change["digits + lighting", "raw pixels"] > 0).all()
+assert change["digits + lighting", "untrained"].mean() > 0.1 and change["digits + lighting", "raw pixels"].mean() > 0.1
 
 # %% [markdown]
-# Read the table in two halves.
+# ## 6. When does a learned distance transfer?
 #
-# - **Seen classes (held-out images of 0–6):** all three losses do what the derivation says they aim
-#   for. MAP@R rises from 0.56 (raw pixels) and 0.28–0.34 (untrained) to 0.88 (cross-entropy),
-#   0.93 (triplet) and 0.95–0.96 (contrastive).
-# - **Unseen classes 7–9:** the learned distances still *work* in the weak sense: MAP@R is 2.5 to 3
-#   times chance (random vectors 0.12, learned models 0.30–0.36), so the network is not a 7-class
-#   lookup table. But they are **worse than the raw pixels** (MAP@R 0.55, Recall@1 0.98) and even
-#   worse than the *untrained* network (0.40–0.42). The gain of 0.3–0.4 in MAP@R on the seen classes
-#   does not transfer; training on 0–6 made the unseen digits harder to tell apart.
-# - **Cross-entropy features do as well as the margin losses** on the unseen classes (differences of a
-#   few hundredths, smaller than the difference between two seeds of one loss). The chapter says the
-#   margin losses are "more natural" for verification; on this benchmark they do not generalise better.
-#
-# So claim 5 of ORACLES.md ("a learned distance generalises to classes never seen in training") is
-# **not confirmed** here in its useful form (better than not learning at all). Seven training classes
-# are very few: face-verification networks are trained on thousands of identities, and the
-# section's argument needs a training set diverse enough that "what makes two faces differ" is shared
-# by new faces. With digits, what separates 0–6 is not what separates 7 from 9.
-#
-# When did it happen? The curves below evaluate MAP@R every 10 steps (seed 0). This is diagnosis,
-# not selection: choosing the step count on 7–9 would turn the test set into a validation set.
+# Left: what the lighting does to six digits. Right: every run's change on its unseen test digits
+# (one dot per fold and seed, side by side; a bar at the mean).
 
 # %%
-fig, ax = plt.subplots(figsize=(8.0, 3.2))
-for colour, kind in zip(PALETTE[1:], learned):
-    steps = curves[kind]["step"]
-    ax.plot(steps, curves[kind]["seen"], "o--", ms=3, color=colour, label=f"{kind}: seen 0-6")
-    ax.plot(steps, curves[kind]["unseen"], "o-", ms=3, color=colour, label=f"{kind}: unseen 7-9")
-ax.axhline(mean["raw pixels (64-d)"]["unseen MAP@R"], color="black", lw=1, ls=":", label="raw pixels: unseen")
-ax.axhline(mean["untrained"]["unseen MAP@R"], color="grey", lw=1, ls="-.", label="untrained: unseen")
-ax.set_xlabel("training step")
-ax.set_ylabel("MAP@R")
-ax.set_ylim(0, 1)
-ax.legend(ncol=2, fontsize=7)
-ax.set_title("seen classes keep improving; unseen classes gain for a step, then fall below untrained")
-plt.show()
-print("unseen MAP@R after steps " + " ".join(f"{s:>5d}" for s in curves["triplet"]["step"]))
-for kind in learned:
-    print(f"{kind:>26s} " + " ".join(f"{v:5.2f}" for v in curves[kind]["unseen"]))
-
-
-# %% [markdown]
-# After a single step the unseen classes gain a little (MAP@R 0.47 for triplet and contrastive,
-# against 0.42 untrained), then lose it within 10 to 20 steps, while the seen classes keep improving.
-# It is not overfitting late in training: early stopping (chosen on a validation split of its own)
-# could at best keep the first few steps, and even the best value seen here, 0.47, is below raw
-# pixels (0.55).
-#
-# ## 6. Where do the new classes go? A 2-D view
-#
-# PCA of the embeddings of the unseen digits (seed 0), and, to see why they mix, the nearest
-# *training-class* centre of each unseen image in the triplet embedding.
-
-# %%
-def pca_2d(z):
-    centred = z - z.mean(dim=0)
-    _, _, v = torch.linalg.svd(centred, full_matrices=False)
-    return centred @ v[:2].T
-
-
-views = {"raw pixels": X_unseen, "untrained": embed(models["untrained"], X_unseen)}
-views.update({kind: embed(models[kind], X_unseen) for kind in learned})
-fig, axes = plt.subplots(1, 5, figsize=(13.0, 3.2))
-for ax, (name, zz) in zip(axes, views.items()):
-    xy = pca_2d(zz)
-    plot_embedding_2d(xy, y_unseen, ax=ax, title=f"{name}\nMAP@R {map_at_r(zz, y_unseen):.2f}")
-    low, high = torch.quantile(xy, 0.03, dim=0), torch.quantile(xy, 0.97, dim=0)
-    pad = 0.25 * (high - low)
-    ax.set_aspect("auto")  # a few outlying images would squash the view: show the central 94 %
-    ax.set_xlim(float(low[0] - pad[0]), float(high[0] + pad[0]))
-    ax.set_ylim(float(low[1] - pad[1]), float(high[1] + pad[1]))
-    ax.set_xlabel("PC 1")
-    ax.set_ylabel("PC 2")
-    if name != "raw pixels":
-        ax.get_legend().remove()
-fig.suptitle("unseen digits 7, 8, 9 (PCA of each embedding): training on 0-6 mixes them")
+fig = plt.figure(figsize=(11.0, 3.8))
+grid = fig.add_gridspec(2, 2, width_ratios=[1.1, 1])
+ax_runs = fig.add_subplot(grid[:, 1])
+for row, (name, X) in enumerate(CONDITIONS.items()):  # each row on its own grey scale
+    ax = fig.add_subplot(grid[row, 0])
+    ax.imshow(torch.cat([X[i].reshape(8, 8) for i in range(6)], dim=1), cmap="gray")
+    ax.set(xticks=[], yticks=[], title=f"six images: {name}")
+    ax.grid(False)
+short = {"digits": "clean", "digits + lighting": "lit", "untrained": "untrained", "raw pixels": "raw"}
+for k, ((name, base), diff) in enumerate(change.items()):
+    colour = PALETTE[0] if name == "digits" else PALETTE[1]
+    jitter = 0.04 * (torch.arange(len(diff)) - (len(diff) - 1) / 2)  # side by side, none hidden
+    ax_runs.plot(k + jitter, diff, "o", color=colour, alpha=0.7)
+    ax_runs.plot([k - 0.3, k + 0.3], [diff.mean()] * 2, color=colour, lw=2)
+ax_runs.axhline(0, color="black", lw=1)
+ax_runs.set_xticks(range(4), [f"{short[name]}\nvs {short[base]}" for name, base in change])
+ax_runs.set(xlim=(-0.5, 3.5), ylabel="MAP@R change on unseen digits", title="learned minus baseline, per run")
+fig.suptitle("a learned distance transfers when what it learned to ignore is shared by the new classes")
 plt.show()
 
-z_train = embed(models["triplet"], split.X_train)
-centres = torch.stack([z_train[split.y_train == c].mean(dim=0) for c in range(7)])
-nearest = pairwise_distances(embed(models["triplet"], X_unseen), centres).argmin(dim=1)
-print("triplet embedding: share of each unseen digit nearest to each training-class centre")
-print("digit " + "".join(f"{c:>6d}" for c in range(7)))
-for digit in (7, 8, 9):
-    row = torch.bincount(nearest[y_unseen == digit], minlength=7).double() / (y_unseen == digit).sum()
-    print(f"{digit:5d} " + "".join(f"{v:6.2f}" for v in row))
-
-
 # %% [markdown]
-# The unseen digits are mapped **onto the clusters of the training digits** they resemble: the network
-# has learned to collapse every image toward one of seven points, and a 7 or a 9 has to land
-# somewhere. About half the 7s land nearest the 1s, more than half the 9s nearest the 3s, and the 8s split
-# between the 1s and the 3s. Where several new classes land on the same old cluster, the distance can
-# no longer tell them apart. A distance that generalises needs training classes whose differences
-# resemble those of the new classes.
+# What the runs say:
 #
-# ## 7. The verification view: same identity close, different identities $\ge m$
+# - **Clean digits: no transfer.** The learned distance is worse than raw pixels on the unseen digits
+#   in every run (−0.22 ± 0.09 MAP@R) and never better than the untrained network (−0.06 ± 0.08); in
+#   4 runs of 10 the validation digits said "do not train" (the dots at exactly 0). Raw pixel
+#   distance is already good on clean digits (0.75), and what separates five training digits from
+#   each other is not what separates three new ones: training trades a general picture of the pixels
+#   for five specific directions.
+# - **Under lighting: transfer.** Raw pixels and the untrained network drop close to chance (0.13 and
+#   0.14, random vectors 0.12): the lighting, not the digit, dominates their distances. Training teaches
+#   the network to ignore the lighting on five digits, and since new digits are lit the same way, that
+#   transfers: +0.14 ± 0.04 over the untrained network and +0.15 ± 0.04 over raw pixels, in all 10 runs. It remains far below clean-pixel retrieval
+#   (0.28 against 0.75): the invariance transferred, the digit-specific features did not.
 #
-# Verification asks a yes/no question per pair: "same digit?" Decide "same" when $d < \tau$. The
-# contrastive loss trained every different-class pair of 0–6 toward $d \ge m = 1$ and every same-class
-# pair toward 0, so $\tau = m$ is a natural threshold. Below: the distances of all pairs of held-out
-# images of 0–6, and of all pairs of images of 7–9, in the contrastive embedding; the ROC AUC is the
-# threshold-free measure (the probability that a random same pair is closer than a random different pair).
-
-# %%
-def pair_distances(zz, yy):
-    i, j = torch.triu_indices(len(yy), len(yy), offset=1)
-    return pairwise_distances(zz)[i, j], yy[i] == yy[j]
-
-
-def verification(zz, yy):
-    d, same = pair_distances(zz, yy)
-    return {"AUC": roc_auc_score(same.numpy(), -d.numpy()),
-            "different >= m": (d[~same] >= MARGIN).float().mean().item(),
-            "same < m": (d[same] < MARGIN).float().mean().item()}
-
-
-fig, axes = plt.subplots(1, 2, figsize=(8.0, 3.2), sharey=True)
-panels = [("held-out images of seen digits 0-6", embed(models["contrastive"], X_seen), y_seen),
-          ("unseen digits 7-9", embed(models["contrastive"], X_unseen), y_unseen)]
-for ax, (name, zz, yy) in zip(axes, panels):
-    d, same = pair_distances(zz, yy)
-    bins = torch.linspace(0, float(d.max()), 40)
-    for mask, colour, label in ((same, PALETTE[0], "same digit"), (~same, PALETTE[1], "different digits")):
-        ax.hist(d[mask].numpy(), bins=bins.numpy(), density=True, alpha=0.6, color=colour, label=label)
-    ax.axvline(MARGIN, color="black", ls="--", lw=1, label="margin m")
-    ax.set_xlabel("pair distance d (embedding units)")
-    ax.set_title(name)
-axes[0].set_ylabel("density")
-axes[0].legend()
-fig.suptitle("contrastive embedding: on new classes, different digits are no longer pushed beyond m")
-plt.show()
-
-table = {"raw pixels": (X_seen, X_unseen),
-         "untrained": (embed(models["untrained"], X_seen), views["untrained"])}
-table.update({kind: (embed(models[kind], X_seen), views[kind]) for kind in learned})
-print(f"{'features':14s} {'seen AUC':>9s} {'unseen AUC':>11s}   {'seen: diff>=m, same<m':>22s}   "
-      f"{'unseen: diff>=m, same<m':>24s}")
-verif = {}
-for name, (zs, zu) in table.items():
-    verif[name] = (verification(zs, y_seen), verification(zu, y_unseen))
-    s, u = verif[name]
-    fractions = (f"   {s['different >= m']:10.2f} {s['same < m']:10.2f}   {u['different >= m']:11.2f} "
-                 f"{u['same < m']:11.2f}" if name in learned[1:] else "")
-    print(f"{name:14s} {s['AUC']:9.3f} {u['AUC']:11.3f}" + fractions)
-contrastive_seen, contrastive_unseen = verif["contrastive"]
-assert contrastive_seen["different >= m"] > 0.7 and contrastive_seen["same < m"] > 0.95
-assert contrastive_unseen["different >= m"] < 0.1  # new identities are NOT pushed beyond m
-assert contrastive_unseen["AUC"] < verif["raw pixels"][1]["AUC"]
-assert all(verif[k][0]["AUC"] > verif["raw pixels"][0]["AUC"] + 0.1 for k in learned)
-
-# %% [markdown]
-# (The fractions at $m$ are printed only for the two margin losses: raw pixels, untrained and
-# cross-entropy features have no margin, and their distance scale is arbitrary.)
-#
-# On the classes it was trained on, the contrastive embedding realises the section's picture: most
-# different-digit pairs lie beyond $m$, nearly every same-digit pair inside it, and one threshold
-# verifies with AUC close to 1. On the new digits the picture collapses: almost all pairs, same or
-# different, are closer than $m$ (the new digits fall into a few old clusters), so the threshold that
-# worked on 0–6 calls nearly every pair of 7–9 images "the same digit", and the AUC drops below that of
-# raw pixels. The margin was enforced where the loss was evaluated and nowhere else.
-#
-# The triplet embedding shows the other half of section 2: its constraint is relative, so $m$ is no
-# threshold. Even on the seen classes only 13 % of same-digit pairs are closer than $m$ (while all
-# different-digit pairs are beyond it): the embedding grew until the *gaps* exceeded $m$, and its AUC
-# of 0.997 comes from the ordering, not from a fixed cut at $m$.
+# So the section's promise ("the model learns a distance function" that works on new identities) holds
+# **to the extent that what the network learns is shared by the new classes**: invariance to a nuisance
+# common to all of them (lighting, pose, position) transfers, discrimination among the training
+# classes does not. Face-verification networks are trained on thousands of identities precisely so
+# that what they learn is mostly of the first kind. (The verdict for claim 5 is on the
+# [references page](../REFERENCES.md#claims).)
 
 # %% [markdown]
 # ## Takeaways
@@ -507,13 +347,12 @@ assert all(verif[k][0]["AUC"] > verif["raw pixels"][0]["AUC"] + 0.1 for k in lea
 #   other one (Recall@1 = MAP@R = 1); the contrastive loss adds one global threshold $\tau \le m$ for
 #   verification. Both hold **where the loss was minimised**.
 # - Measure retrieval with Recall@1 and MAP@R, leave-one-out (checked here against
-#   pytorch-metric-learning); MAP@R sees more than Recall@1 (raw pixels: 0.98 against 0.55).
-# - Evaluate the section's claim on a **split by class**, with preprocessing fitted on the training
-#   classes only, and never tune on the test classes.
-# - Measured on digits (train 0–6, test 7–9, two seeds): the learned distances rank new classes well
-#   above chance but **below raw pixels and an untrained network**, and cross-entropy features do as
-#   well as triplet or contrastive ones. "The model learns a distance function" is true; that this
-#   function is good on new identities depends on training on many, diverse identities, which seven
-#   digits are not.
+#   pytorch-metric-learning); MAP@R sees more than Recall@1 (raw pixels of 7–9: 0.99 against 0.62).
+# - Test generalisation to new classes fairly: preprocessing fitted on no class (or on the training
+#   classes only, and checked for blow-ups), several class folds and seeds, every choice made on
+#   validation classes, and the change reported against raw inputs and the untrained network.
+# - Measured on digits: a distance learned on 5 digits does **not** beat raw pixels on 3 new ones; it
+#   **does** beat both baselines in every run when a nuisance shared by all classes (random lighting)
+#   dominates the raw distance. A learned distance transfers what the classes have in common.
 #
-# Exercises: `exercises/09_embedding_geometry.ipynb`.
+# [Exercises for this section](../exercises/ex09_embedding_geometry.ipynb)

@@ -122,3 +122,23 @@ def test_nearest_neighbour_accuracy_matches_loop_and_sklearn(seed):
     assert ours == correct / 25
     knn = KNeighborsClassifier(n_neighbors=1).fit(tr.numpy(), ytr.numpy())
     assert ours == pytest.approx(knn.score(te.numpy(), yte.numpy()))
+
+
+def test_float64_network_is_drawn_in_float64():
+    torch.manual_seed(0)
+    net = EmbeddingNet(out_features=3, dtype=torch.float64)
+    assert all(p.dtype == torch.float64 for p in net.parameters())
+    assert net(torch.randn(4, 64, dtype=torch.float64)).dtype == torch.float64
+    # drawn in float64, not float32 values cast up: some weight is not representable in float32
+    w = net.net[0].weight.detach()
+    assert not torch.equal(w, w.float().double())
+    # the same seed gives the same float64 network (reproducible), and the default stays float32
+    torch.manual_seed(0)
+    assert torch.equal(EmbeddingNet(out_features=3, dtype=torch.float64).net[0].weight, net.net[0].weight)
+    assert EmbeddingNet().net[0].weight.dtype == torch.float32
+
+
+@pytest.mark.parametrize("bad", [torch.int64, "float64", torch.bool])
+def test_bad_dtype_rejected(bad):
+    with pytest.raises(ValueError, match="dtype"):
+        EmbeddingNet(dtype=bad)

@@ -36,15 +36,21 @@ class EmbeddingNet(nn.Module):
     normalize : bool, default=False
         If True, each output row is divided by its L2 norm (embeddings on the unit sphere,
         where Euclidean distances lie in [0, 2]); a zero row stays 0 with finite gradients.
+    dtype : torch.dtype, optional
+        Dtype of the parameters (default: torch's default dtype, float32). Pass ``torch.float64``
+        for runs that must reproduce on any CPU: the weights are then *drawn* in float64.
 
     Shapes
     ------
-    input (N, in_features) -> output (N, out_features), in the parameters' dtype (float32).
+    input (N, in_features) -> output (N, out_features), in the parameters' dtype.
 
     Notes
     -----
     Weights are initialised from torch's global random state: call ``utils.seed_everything``
-    (or ``torch.manual_seed``) first for a reproducible network.
+    (or ``torch.manual_seed``) first for a reproducible network. A float32 network's initial
+    weights can differ in the last bit between CPU capability levels (vectorised and scalar
+    kernels round the uniform draw differently), and training amplifies that; ``.double()`` after
+    construction keeps those float32 values, ``dtype=torch.float64`` does not.
 
     Examples
     --------
@@ -54,18 +60,27 @@ class EmbeddingNet(nn.Module):
     (torch.Size([5, 3]), True)
     """
 
-    def __init__(self, in_features: int = 64, hidden: int = 128, out_features: int = 2, normalize: bool = False):
+    def __init__(
+        self,
+        in_features: int = 64,
+        hidden: int = 128,
+        out_features: int = 2,
+        normalize: bool = False,
+        dtype: torch.dtype | None = None,
+    ):
         super().__init__()
         for name, value in (("in_features", in_features), ("hidden", hidden), ("out_features", out_features)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int; got {value!r}.")
         self.normalize = bool(normalize)
+        if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+            raise ValueError(f"dtype must be a floating-point torch.dtype such as torch.float64; got {dtype!r}.")
         self.net = nn.Sequential(
-            nn.Linear(in_features, hidden),
+            nn.Linear(in_features, hidden, dtype=dtype),
             nn.ReLU(),
-            nn.Linear(hidden, hidden),
+            nn.Linear(hidden, hidden, dtype=dtype),
             nn.ReLU(),
-            nn.Linear(hidden, out_features),
+            nn.Linear(hidden, out_features, dtype=dtype),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -7,7 +7,10 @@ verification, new products in search). Measuring that needs a split **by class**
 statistic the pipeline fits (here the standardisation's per-pixel mean and standard deviation) must
 come from the training classes alone, or the "unseen" classes leak into training.
 ``utils.data.digits(classes=...)`` standardises each call with its own statistics, so it cannot
-put seen and unseen classes in one coordinate system; :func:`digits_open_set` does.
+put seen and unseen classes in one coordinate system; :func:`digits_open_set` does. Even so, per-pixel
+statistics fitted on some classes can blow up pixels the unseen classes use (a standard deviation of
+0.034 on digits 0-6); :func:`digits_pixels` uses one global scale instead, and :func:`class_folds`
+and :func:`add_lighting` build the open-set experiment of chapter 09.
 scikit-learn is imported inside the function so ``import utils`` stays fast.
 """
 
@@ -154,3 +157,137 @@ def digits_open_set(
         standardise(X_tr), labels(y_tr), standardise(X_se), labels(y_se), unseen_sets,
         torch.as_tensor(mean, dtype=dtype), torch.as_tensor(std, dtype=dtype),
     )
+
+
+def digits_pixels(*, dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
+    """All 1797 digits with one **global** scale: pixel values (0..16) divided by 16.
+
+    Introduced in: 09 Margin losses and embedding geometry.
+
+    A global scale fits nothing on any class, so it cannot treat seen and unseen classes
+    differently. Per-pixel standardisation fitted on some classes can: a pixel that is almost
+    always blank on the training classes gets a tiny standard deviation (0.034 on digits 0-6),
+    and an unseen digit that uses it is blown up to tens of standard deviations.
+
+    Parameters
+    ----------
+    dtype : torch.dtype, default=torch.float64
+
+    Returns
+    -------
+    X : Tensor of shape (1797, 64)
+        Pixel intensities in [0, 1], row-major 8 x 8 images.
+    y : Tensor of shape (1797,)
+        Digit labels 0..9, int64.
+
+    Examples
+    --------
+    >>> X, y = digits_pixels()
+    >>> X.shape, float(X.max()), y.dtype
+    (torch.Size([1797, 64]), 1.0, torch.int64)
+    """
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    return torch.as_tensor(data.data / 16.0, dtype=dtype), torch.as_tensor(data.target, dtype=torch.int64)
+
+
+def class_folds(
+    num_classes: int = 10, *, test: int = 3, val: int = 2, stride: int = 2
+) -> list[tuple[list[int], list[int], list[int]]]:
+    """Rotating class-disjoint folds ``(train, val, test)`` for open-set evaluation.
+
+    Introduced in: 09 Margin losses and embedding geometry.
+
+    Fold ``k`` tests on the ``test`` classes starting at ``k * stride`` (cyclically), validates on
+    the ``val`` classes after them, and trains on the rest: the validation classes are carved out
+    of the classes a model may learn from, so choices (such as the number of training steps) never
+    look at the test classes.
+
+    Parameters
+    ----------
+    num_classes : int, default=10
+    test, val : int, default=3, 2
+        Classes per fold for testing and for validation; ``test + val < num_classes``.
+    stride : int, default=2
+        Shift of the test window between folds; ``ceil(num_classes / stride)`` folds.
+
+    Returns
+    -------
+    list of (train, val, test)
+        Sorted class lists, pairwise disjoint, together ``range(num_classes)``.
+
+    Raises
+    ------
+    ValueError
+        If a count is not a positive int or ``test + val`` leaves no training class.
+
+    Examples
+    --------
+    >>> class_folds()[0]
+    ([5, 6, 7, 8, 9], [3, 4], [0, 1, 2])
+    >>> len(class_folds())
+    5
+    """
+    for name, value in (("num_classes", num_classes), ("test", test), ("val", val), ("stride", stride)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int; got {value!r}.")
+    if test + val >= num_classes:
+        raise ValueError(
+            f"test + val = {test + val} leaves no training class out of {num_classes}. Fix: use fewer "
+            f"test or validation classes."
+        )
+    folds = []
+    for start in range(0, num_classes, stride):
+        window = [(start + i) % num_classes for i in range(test + val)]
+        test_classes, val_classes = sorted(window[:test]), sorted(window[test:])
+        train_classes = [c for c in range(num_classes) if c not in window]
+        folds.append((train_classes, val_classes, test_classes))
+    return folds
+
+
+def add_lighting(X: torch.Tensor, strength: float, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    """8 x 8 images under random lighting: a brightness offset plus a linear illumination gradient.
+
+    Introduced in: 09 Margin losses and embedding geometry.
+
+    Each image gets ``c0 + c1 * x + c2 * y`` added to its pixels, with ``x, y`` the pixel
+    coordinates scaled to [-1, 1] and ``c ~ N(0, strength^2)`` drawn independently per image.
+    The nuisance is the same for every class, seen or unseen: what a network learns to ignore on
+    the training classes is what it must ignore on new ones.
+
+    Parameters
+    ----------
+    X : Tensor of shape (N, 64)
+        Row-major 8 x 8 images (e.g. from :func:`digits_pixels`).
+    strength : float
+        Standard deviation of the three coefficients, >= 0.
+    generator : torch.Generator, optional
+        Source of the coefficients.
+
+    Returns
+    -------
+    Tensor of shape (N, 64)
+        ``X`` plus the lighting, same dtype; ``X`` is not modified.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not (N, 64) floating point or ``strength`` < 0.
+
+    Examples
+    --------
+    >>> X = torch.zeros(2, 64, dtype=torch.float64)
+    >>> lit = add_lighting(X, 1.0, generator=torch.Generator().manual_seed(0))
+    >>> lit.shape, bool(torch.equal(X, torch.zeros(2, 64, dtype=torch.float64)))
+    (torch.Size([2, 64]), True)
+    """
+    if not isinstance(X, torch.Tensor) or X.ndim != 2 or X.shape[1] != 64 or not X.is_floating_point():
+        raise ValueError(f"X must be a floating-point tensor of shape (N, 64) (8 x 8 images); got {X!r:.80}.")
+    if not strength >= 0:
+        raise ValueError(f"strength must be >= 0; got {strength!r}.")
+    coords = torch.linspace(-1.0, 1.0, 8, dtype=X.dtype)
+    gy, gx = torch.meshgrid(coords, coords, indexing="ij")  # row index = y, column index = x
+    patterns = torch.stack([torch.ones(8, 8, dtype=X.dtype), gx, gy]).reshape(3, 64)
+    coefficients = strength * torch.randn(X.shape[0], 3, generator=generator, dtype=X.dtype)
+    return X + coefficients @ patterns
