@@ -183,8 +183,8 @@ assert LinearSVC().loss == "squared_hinge"
 # %% [markdown]
 # ## Loss and gradient against the margin
 #
-# Dots are autograd, lines the analytic derivatives. The hinge derivative jumps at $ys = 1$ (dotted line);
-# the squared-hinge derivative reaches $0$ continuously, along a straight line of slope 2.
+# Dots and crosses are autograd, lines the analytic derivatives. The hinge derivative jumps at $ys = 1$
+# (dotted line); the squared-hinge derivative (dashed) reaches $0$ continuously, along a line of slope 2.
 
 # %%
 def hinge_grad(s, y, margin=1.0):
@@ -194,18 +194,17 @@ def hinge_grad(s, y, margin=1.0):
 
 ones = torch.ones_like
 plot = plot_loss_and_gradient(
-    {
-        "hinge": lambda m: utils.hinge_loss(m, ones(m), margin=MARGIN, reduction="none"),
-        "squared hinge": lambda m: utils.squared_hinge_loss(m, ones(m), margin=MARGIN, reduction="none"),
-    },
-    {
-        "hinge": lambda m: hinge_grad(m, ones(m), MARGIN),
-        "squared hinge": lambda m: squared_hinge_grad(m, ones(m), MARGIN),
-    },
-    kinks=[MARGIN],
-    margin=MARGIN,
+    {"hinge": lambda m: utils.hinge_loss(m, ones(m), margin=MARGIN, reduction="none"),
+     "squared hinge": lambda m: utils.squared_hinge_loss(m, ones(m), margin=MARGIN, reduction="none")},
+    {"hinge": lambda m: hinge_grad(m, ones(m), MARGIN), "squared hinge": lambda m: squared_hinge_grad(m, ones(m), MARGIN)},
+    kinks=[MARGIN], margin=MARGIN,
     title="Squared hinge: gradient grows with the violation and reaches 0 continuously at ys = 1",
 )
+for ax in plot.axes:  # squared hinge dashed, with crosses: hinge stays visible where both are 0
+    for line in ax.lines:
+        if line.get_label().startswith("squared"):
+            line.set(**({"linestyle": "--"} if line.get_marker() in ("None", "") else {"marker": "x"}))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize=8)  # below, off the curves
 assert all(gap < 1e-12 for gap in plot.max_gradient_gap.values())
 print("max |autograd - analytic| < 1e-12 for both losses (kink excluded)")
 plt.show()
