@@ -2,7 +2,9 @@
 pitfall of section 5 and pytorch-metric-learning's defaults, each against an independent reference."""
 
 import math
+from pathlib import Path
 
+import jupytext
 import torch
 import torch.nn.functional as F
 from pytorch_metric_learning import losses as pml_losses
@@ -83,3 +85,44 @@ def test_section_3_spread_of_delta_lifts_the_mean_loss_above_the_margin():
     gaussian_mean = float(normal.cdf(torch.tensor(1 / s)) + s * normal.log_prob(torch.tensor(1 / s)).exp())
     measured = float(torch.clamp(delta + 1, min=0).mean())
     assert 1.1 < measured < 1.2 and abs(measured - gaussian_mean) < 0.02
+
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "chapters" / "07_triplet_margin.py"
+
+
+def test_margin_explorer_counts_the_active_test_triplets(monkeypatch):
+    """Run the chapter's widget cell on synthetic deltas and move the slider."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.use("Agg")
+    from utils.interactive import explore
+
+    cells = [c for c in jupytext.read(SOURCE, fmt="py:percent").cells if c.cell_type == "code"]
+    widget = next(c for c in cells if "explore(draw" in c.source)
+    assert "nbval-ignore-output" in widget.metadata.get("tags", [])
+    deltas = torch.tensor([-5.0, -2.5, -1.0, -0.95, 0.0, 0.7], dtype=F64)
+    titles = []
+    real = matplotlib.axes.Axes.set_title
+    monkeypatch.setattr(matplotlib.axes.Axes, "set_title", lambda self, t, *a, **k: titles.append(t) or real(self, t, *a, **k))
+    ns = {"torch": torch, "plt": plt, "explore": explore, "PALETTE": ["C0", "C1", "C2"], "MARGIN": 1.0,
+          "test_deltas": lambda model: deltas, "model": None}
+    exec(widget.source, ns)
+    explorer = explore(ns["draw"], margin=(0.0, 4.0, 0.1, 1.0))
+    for m in (0.0, 2.5, 4.0):
+        explorer.sliders["margin"].value = m
+    counts = [int(t.split(": ")[1].split(" of ")[0]) for t in titles if t.startswith("m = ")]
+    # brute force: a triplet is active when delta + m >= 0 (the kink counts, as in utils)
+    assert counts == [sum(d + m >= 0 for d in deltas.tolist()) for m in (1.0, 1.0, 0.0, 2.5, 4.0)]
+    assert counts == [4, 4, 2, 5, 5]  # at m = 1 the triplet on the kink (delta = -1) is active
+    plt.close("all")
+
+
+def test_structure_margin_constant_links_and_no_internal_citations():
+    text = SOURCE.read_text()
+    assert "MARGIN = " in text and "margin=MARGIN" in text
+    assert "](../exercises/ex07_triplet_margin.ipynb)" in text
+    assert "](../REFERENCES.md#oracles)" in text
+    assert "ORACLES.md" not in text and "DESIGN.md" not in text and "notebook 09" not in text
+    assert len(text.splitlines()) <= 450

@@ -67,3 +67,14 @@ def test_gradient_descent_separates_a_pair_unless_exactly_collapsed():
     expected = M * (1 - (1 - 2 * 0.1) ** 20)
     assert abs(descend(z2 + 1e-6, exact) - expected) < 1e-5
     assert abs(descend(z2.clone(), F.pairwise_distance) - expected) < 1e-4
+
+
+def test_structure_margin_constant_links_and_no_internal_citations():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "chapters" / "08_contrastive_margin.py").read_text()
+    assert "MARGIN = " in text and "margin=MARGIN" in text
+    assert "](../exercises/ex08_contrastive_margin.ipynb)" in text
+    assert "](../REFERENCES.md#oracles)" in text
+    assert "ORACLES.md" not in text and "DESIGN.md" not in text
+    assert len(text.splitlines()) <= 450

@@ -37,3 +37,14 @@ def test_raw_pixel_retrieval_of_7_to_9_with_ties():
 def test_no_fold_tests_on_a_class_it_trains_or_validates_on():
     for train, val, test in class_folds():
         assert not set(test) & (set(train) | set(val)) and not set(val) & set(train)
+
+
+def test_structure_margin_constant_links_and_no_internal_citations():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "chapters" / "09_embedding_geometry.py").read_text()
+    assert "MARGIN = " in text and "margin=MARGIN" in text
+    assert "](../exercises/ex09_embedding_geometry.ipynb)" in text
+    assert "](../REFERENCES.md#oracles)" in text
+    assert "ORACLES.md" not in text and "DESIGN.md" not in text
+    assert len(text.splitlines()) <= 450
