@@ -165,6 +165,7 @@ def hinge_loss_scratch(scores, targets, margin=1.0, reduction="mean"):
 # %% [markdown]
 # The book's `utils.hinge_loss` (used from here on) and four independent references, each an identity
 # worth reading once (every loss's references: [references](../REFERENCES.md#oracles)):
+#
 # 1. `F.margin_ranking_loss(s, 0, y, margin=1)` computes $\max(0, -y(s - 0) + 1)$: the hinge, with the
 #    "other" score fixed at $0$;
 # 2. `F.hinge_embedding_loss(y*s, -1, margin=1)`: for target $-1$ it computes $\max(0, 1 - \text{input})$,
@@ -210,8 +211,7 @@ s4 = torch.tensor([2.0, 0.3, -0.5, -2.0], dtype=torch.float64)
 y4 = torch.tensor([1.0, 1.0, -1.0, -1.0], dtype=torch.float64)
 naive = F.hinge_embedding_loss(s4, y4, margin=1.0, reduction="none")
 right = hinge_loss_scratch(s4, y4, reduction="none")
-print("s =", s4.tolist(), " y =", y4.tolist())
-print("hinge max(0, 1-ys):", right.tolist(), "  hinge_embedding_loss(s, y):", naive.tolist())
+print("the four scores: hinge max(0, 1-ys):", right.tolist(), "  hinge_embedding_loss(s, y):", naive.tolist())
 assert not torch.isclose(naive, right).any()
 negative = F.hinge_embedding_loss(torch.tensor([-2.0]), torch.tensor([1.0])).item()
 print(f"hinge_embedding_loss(s=-2, y=+1) = {negative:.2f}  (the hinge would be 3.00)")
