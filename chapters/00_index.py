@@ -21,7 +21,7 @@
 # it from scratch in PyTorch, checks it against an independent reference (a PyTorch built-in,
 # scikit-learn or pytorch-metric-learning), plots the loss and its gradient against the margin, and
 # **measures the section's claims on real data** that ships with scikit-learn. CPU only, no downloads,
-# seconds per notebook. Every chapter after this one ends with graded exercises.
+# seconds per notebook. Every chapter after this one ends with a link to its graded exercises.
 #
 # > Margin-based losses do not only ask the model to be correct. They ask it to be correct with room to spare.
 #
