@@ -384,15 +384,14 @@ def draw_margin(margin):
     ax_f.plot(u, hinge_loss_scratch(u, torch.ones_like(u), margin=margin, reduction="none"), label="loss")
     ax_f.plot(u, torch.where(u <= margin, -1.0, 0.0), ls="--", label="d loss / d($ys$)")
     ax_f.set(xlabel="margin $ys$ (score units)", ylim=(-1.2, 6.2), title=f"hinge, margin {margin:.2f}")
-    ax_f.legend(loc="upper right")  # where the loss and its derivative are both 0
     active, clipped = train_ys <= margin, train_ys.clamp(-2.0, 8.0 - 1e-9)  # outliers into the end bins
     ax_e.hist([clipped[active].numpy(), clipped[~active].numpy()], bins=np.linspace(-2.0, 8.0, 51),
               stacked=True, color=[PALETTE[1], PALETTE[0]], label=["receives gradient", "no gradient"])
     for ax in (ax_f, ax_e):
-        ax.axvline(margin, color="black", ls=":", lw=1)
+        ax.axvline(margin, color="black", ls=":", lw=1, label="required margin" if ax is ax_e else None)
     ax_e.set(xlabel="training margin $ys$ of the trained model", ylabel="examples",
              title=f"{int(active.sum())} of {len(train_ys)} training examples receive gradient")
-    ax_e.legend(loc="upper left")  # few examples sit far on the wrong side
+    fig.legend(loc="outside lower center", ncol=5, fontsize=8)  # under both panels, off every curve
     return fig
 
 
