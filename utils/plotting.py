@@ -143,8 +143,9 @@ def plot_loss_and_gradient(
         ax.set_xlabel(xlabel)
     ax_loss.set_ylabel("loss")
     ax_grad.set_ylabel("d loss / d (margin variable)")
-    ax_loss.legend()
-    ax_grad.legend()
+    # Legends below the panels: never on top of a curve, the kink or the margin line.
+    for ax in (ax_loss, ax_grad):
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     if title:
         fig.suptitle(title)
     return LossPlot(fig, (ax_loss, ax_grad), x, gaps)
@@ -170,7 +171,7 @@ def plot_embedding_2d(
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_xlabel("embedding dim 1")
     ax.set_ylabel("embedding dim 2")
-    ax.legend(title="class", markerscale=2, loc="best", fontsize=7)
+    ax.legend(title="class", markerscale=2, loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=7)
     if title:
         ax.set_title(title)
     return ax
@@ -180,13 +181,16 @@ def plot_curves(
     curves: Mapping[str, Sequence[float]], *, xlabel: str = "training step", ylabel: str, title: str | None = None,
     ax: plt.Axes | None = None,
 ) -> plt.Axes:
-    """Plot named training curves (e.g. loss or violation fraction per step) on one axes."""
+    """Plot named training curves (e.g. loss or violation fraction per step) on one axes.
+
+    ``curves[name][i]`` is the value after step (or epoch) ``i + 1``: the axis is 1-based, as people count.
+    """
     ax = ax or plt.subplots()[1]
     for name, values in curves.items():
-        ax.plot(range(len(values)), list(values), label=name)
+        ax.plot(range(1, len(values) + 1), list(values), label=name)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend()
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5))  # beside the axes, off the curves
     if title:
         ax.set_title(title)
     return ax
