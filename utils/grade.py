@@ -118,9 +118,11 @@ def run(paths: list[Path], *, out: Path, feedback: Path | None = None, jobs: int
             todo.append(sub)
         else:
             results.append(_ungraded(sub, spec))
+    detected = None
     if settings.isolation.uid is None and not settings.isolation.namespaces and os.geteuid() == 0:
-        settings.isolation = Isolation.detect(_hide_list(paths, solutions_dir, [out.parent.resolve()]
-                                                         if out.parent.resolve() != ROOT else []))
+        slots = max(1, min(jobs, len(todo)))
+        detected = settings.isolation = Isolation.detect(
+            _hide_list(paths, solutions_dir, [out.parent.resolve()] if out.parent.resolve() != ROOT else []), slots)
     bar = _bar(len(files), progress)
     bar.update(len(results))
     lock = threading.Lock()
@@ -128,12 +130,17 @@ def run(paths: list[Path], *, out: Path, feedback: Path | None = None, jobs: int
         work: queue.Queue = queue.Queue()
         for sub in todo:
             work.put(sub)
-        threads = [threading.Thread(target=_slot, args=(work, specs, settings, results, lock, bar), daemon=True)
-                   for _ in range(max(1, min(jobs, len(todo))))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        threads = [threading.Thread(target=_slot, args=(work, specs, settings, results, lock, bar, k), daemon=True)
+                   for k in range(max(1, min(jobs, len(todo))))]
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            if detected is not None:
+                detected.release()
+                settings.isolation = Isolation()
     bar.close()
     columns = [e.name for slug in known for e in _ordered(specs.get(slug), exercises, slug)]
     rows = [gradebook.row_for(r, settings.seed) for r in results]
@@ -171,8 +178,8 @@ def _ungraded(sub: submissions.Submission, spec: NotebookSpec | None) -> Submiss
     return result
 
 
-def _slot(work, specs, settings, results, lock, bar) -> None:
-    """One parallel slot: its own zygote, restarted if it dies."""
+def _slot(work, specs, settings, results, lock, bar, slot: int = 0) -> None:
+    """One parallel slot: its own zygote (restarted if it dies) and, as root, its own uid."""
     zygote = None
 
     def fresh() -> Zygote:
@@ -190,7 +197,7 @@ def _slot(work, specs, settings, results, lock, bar) -> None:
             try:
                 if zygote is None:
                     zygote = fresh()
-                result, zygote = grade(fresh, zygote, sub, spec, settings)
+                result, zygote = grade(fresh, zygote, sub, spec, settings, slot)
             except Exception as exc:  # a grader bug: the row says so, the others go on
                 sub.status = f"grader error: {type(exc).__name__}: {exc}"
                 result = _ungraded(sub, spec)
