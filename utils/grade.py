@@ -14,17 +14,26 @@ verdict:
   row: "invalid name", "unknown notebook", "unreadable: ..." (0 bytes, bad JSON, a .py, too large)
   rows have 0 points; nothing is ever dropped, and a bug in the grader itself becomes a
   "grader error" row, not a crash.
-* What runs: the pristine setup cell of ``exercises/NN_slug.ipynb``, the student's first code cell
-  (errors ignored: the pristine imports already ran), then the student's cells tagged
-  ``exercise:<name>`` in notebook order. Check cells are never run: the student's are only compared
-  with the pristine ones (edited or deleted -> flag "modified", still graded).
+* What runs (issue 13): the notebook the student ran. The pristine setup cell of
+  ``exercises/exNN_slug.ipynb`` first, then every code cell of the submission in notebook order —
+  the first cell, the cells tagged ``exercise:<name>``, and any helper, import or test cell the student
+  added — each under the per-cell timeout (``--exercise-timeout``). A cell that raises is named in the
+  feedback and the next one runs; a cell that hangs or kills the process is skipped in a fresh child
+  and named too. Check cells (``check:<name>``) are never run, the student's edits to them are only
+  compared with the pristine ones (edited or deleted -> flag "modified", still graded), and ``check``
+  does nothing at grading. IPython magics are skipped. The student's functions are called only
+  through :func:`utils.checks._call`, with the exercise's forbidden callables (dotted names in the job
+  file: the child cannot import the exercise modules); a forbidden call scores 0, with feedback naming it.
 * Where: one fresh process per submission, forked from a warm "zygote" that imported torch once
   (a cold start costs seconds here; ``utils/grading/zygote.py``). The child gets its own session,
   /dev/null for stdin/stdout/stderr, no inherited descriptors, RLIMIT_AS (memory), RLIMIT_FSIZE,
   RLIMIT_NPROC, RLIMIT_CPU, RLIMIT_CORE=0, a fresh temporary working directory holding a copy of the
   notebook; as root it also gets a private mount namespace (solutions/, the check references in
   utils/checks/, the submissions' folders become empty read-only mounts; /tmp, /var/tmp and
-  /dev/shm private) and then runs as ``nobody``, so it can write only in its own working directory.
+  /dev/shm private) and then runs as an unused uid reserved for its parallel slot (one uid per slot,
+  locked for the run), so it can write only in its own working directory and cannot signal, trace or
+  read a child of another slot; when a child ends, every process left with its uid is killed before
+  the next child of that slot starts.
 * How it is graded: the child calls the student's function on hidden cases
   (``cases_for(exercise, hidden=True, seed=--seed)``) sent as ``torch.save`` data, and writes the
   outcomes (tensors, numbers, strings only) with ``torch.save`` per exercise. The grader reads them
@@ -36,16 +45,25 @@ verdict:
 * Timeouts: the child writes a progress line before each cell and each exercise. No change within
   ``--exercise-timeout`` s, or ``--notebook-timeout`` s in all, and its process group is killed; the
   exercise in progress is "timeout", a crash (segfault, ``os._exit``, out of memory) is "error", and
-  a fresh child grades the remaining exercises (skipping a cell that hung). Progress lines only
-  steer the timers; the notebook timeout is a hard bound no child can extend.
+  a fresh child grades the remaining exercises (skipping a cell that hung). A child killed by a signal
+  the grader did not send (a segfault, the kernel, another process) is re-run once in a fresh child
+  before anything is charged. Progress lines only steer the timers; the notebook timeout is a hard
+  bound no child can extend.
+* "Vectorise" exercises (``Exercise.speed``): one large case, on which a loop over the batch is
+  hundreds of times slower than the reference, is called once; the child stops itself (SIGSTOP) before
+  and after the call and the grader reads its CPU time from ``/proc/<pid>/stat`` in between, so no
+  timer the student's code can patch is involved. Over the budget: 0 points, "vectorise it".
 * Feedback never shows hidden inputs or reference code: the catalogued mistake's hint, or a
   description without the case; numbers in the student's own error messages are masked.
 
-Known limits: the per-case time budget of "vectorise" exercises (``Exercise.max_seconds``) uses
-timings measured in the child, which a student who tampers with ``time`` could fake; calling the
-library's own implementation (``utils.hinge_loss``) is not detected (it is allowed by the sandbox,
-forbidden by the exercise text). Without root, there is no namespace or uid drop: run the grader in
-a container (README).
+Known limits: a student who reads the grader's source could forge its progress protocol (write
+progress lines, stop their own process at the right moment, write the result file and exit) to
+shorten the measured CPU time of the speed case, or compute in a separate process whose CPU time is
+not counted; a repeated or unmatched stop makes the case unmeasured (0 points), but this is a rule
+enforced at run time, not a proof.
+Forbidden callables are enforced at run time; copied source code is not detected. Without root,
+there is no namespace and no uid drop (a child could signal the grader itself): run the grader in a
+container (README).
 """
 
 from __future__ import annotations

@@ -471,6 +471,7 @@ class _Attempt:
         self.last_marker = ""
         self.speed_start: dict[str, float] = {}
         self.speed_cpu: dict[str, float] = {}
+        self.stops: dict[str, list[str]] = {}  # exercise -> the markers seen at each self-stop
         job = {"setup": setup,
                "cells": [{"index": c.index, "exercise": c.exercise, "source": c.source} for c in cells],
                "exercises": [{"name": e.name, "function": e.function, "grad_inputs": list(e.grad_inputs),
@@ -509,10 +510,14 @@ class _Attempt:
             return
         marker = self.marker()
         kind, _, name = marker.partition(" ")
-        if kind == "speed":
+        seen = self.stops.setdefault(name, [])
+        seen.append(kind)
+        if seen == ["speed"]:
             self.speed_start[name] = stat[1]
-        elif kind == "spent" and name in self.speed_start:
-            self.speed_cpu[name] = stat[1] - self.speed_start.pop(name)
+        elif seen == ["speed", "spent"]:
+            self.speed_cpu[name] = stat[1] - self.speed_start[name]
+        else:  # a stop the runner did not make (forged progress lines): the case is unmeasured
+            self.speed_cpu.pop(name, None)
         try:
             os.kill(pid, signal.SIGCONT)
         except ProcessLookupError:
