@@ -86,3 +86,26 @@ def test_each_slot_gets_its_own_unused_uid():
     again = Isolation.detect([], slots=1)
     again.release()
     assert again.uids == first.uids[:1]  # released uids are free again
+
+
+@pytest.mark.slow
+def test_without_root_the_grader_still_grades(tmp_path, monkeypatch):
+    """The path a laptop takes (no uid to drop to, no namespace): honest work keeps its marks, a crash is
+    charged to its exercise. As root, this test pretends not to be."""
+    import nbformat
+
+    from utils.grading import sandbox
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert sandbox.Isolation.detect([], slots=2).uids == []
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    shutil.copyfile(ROOT / "solutions" / f"{SLUG}.ipynb", folder / f"honest__{SLUG}.ipynb")
+    nb = nbformat.read(ROOT / "solutions" / f"{SLUG}.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if "exercise:hinge_gradient" in c.metadata.get("tags", []))
+    cell.source = "import ctypes\nctypes.string_at(0)\n" + cell.source
+    nbformat.write(nb, folder / f"segfault__{SLUG}.ipynb")
+    rows = grade_class(folder, tmp_path / "grades.csv")
+    assert rows["honest"]["total"] == "4", rows["honest"]
+    assert (rows["segfault"]["hinge_loss"], rows["segfault"]["hinge_gradient"]) == ("2", "0"), rows["segfault"]
+    assert "SIGSEGV" in rows["segfault"]["notes"] or "segmentation" in rows["segfault"]["notes"], rows["segfault"]
