@@ -1,13 +1,16 @@
-"""Grading one submission: run the student's cells in a sandboxed child, judge the outcomes here.
+"""Grading one submission: run the student's notebook in a sandboxed child, judge the outcomes here.
 
-The child receives the pristine setup cell, the student's exercise cells, and the hidden cases
-(``torch.save``); it returns outcomes as plain data (``result_<i>.pt``, read with
-``torch.load(weights_only=True)``). The verdict is :func:`utils.checks.judge` in this process, with the
-reference loaded from ``solutions/`` (trusted code, never given to the child). Each exercise's run is
-watched: the child writes a progress line before each cell and each exercise; if a line does not
-change within the per-exercise timeout, or the notebook's timeout passes, its process group is
-killed, the exercise in progress is "timeout", and a fresh child grades the remaining exercises.
-Introduced with the grader (issue 7).
+The child receives the pristine setup cell, every code cell of the student's notebook but the check cells
+(:func:`cells_to_run`), and the hidden cases (``torch.save``); it runs the cells in order, then calls each
+exercise's function through :func:`utils.checks._call` and returns outcomes as plain data
+(``result_<i>.pt``, read with ``torch.load(weights_only=True)``). The verdict is :func:`utils.checks.judge`
+in this process, with the reference loaded from ``solutions/`` (trusted code, never given to the child).
+Each run is watched: the child writes a progress line before each cell and each exercise; if a line does
+not change within the per-cell timeout, or the notebook's timeout passes, its process group is killed; a
+fresh child then goes on without the cell that hung (or charges the exercise that was running). The CPU
+time of a "vectorise" exercise's speed case is read here, from ``/proc``, while the child stops itself
+around that call. Introduced with the grader (issue 7); the notebook as run, the speed case and the
+re-run after an outside kill with issue 13.
 """
 
 from __future__ import annotations
