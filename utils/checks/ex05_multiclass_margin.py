@@ -201,6 +201,7 @@ MULTICLASS_HINGE_VECTORISED = register(Exercise(
                 lambda scores, targets, margin=1.0: F.multi_margin_loss(scores, targets, margin=margin,
                                                                         reduction="none")),
     ),
+    max_seconds=0.25,  # the student's check, per case (its own timer); the grader uses the speed case below
     speed=SpeedCase(_speed_case, max_cpu_seconds=0.2,
                     measured="CPU: reference 2.5 ms, vectorised 0.01-0.03 s, row loops 0.70-0.87 s (30000 x 20)"),
     description="Vectorise a double Python loop computing the per-example Weston-Watkins loss, shape (N,).",
