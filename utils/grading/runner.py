@@ -94,7 +94,7 @@ class ExerciseResult:
     name: str
     points: float
     max_points: int
-    status: str  # pass | fail | error | not implemented | timeout | missing
+    status: str  # pass | fail | error | not implemented | timeout | missing | forbidden
     feedback: str
     flags: list[str] = field(default_factory=list)  # "modified", ...
 
@@ -427,7 +427,7 @@ def _verdict(e: checks.Exercise, spec: NotebookSpec, cases: list, outcomes: list
     report = checks.judge(e, cases, outcomes, reference=reference)
     forbidden = _forbidden_call(outcomes)
     if forbidden is not None:
-        return ExerciseResult(e.name, 0.0, e.points, "fail",
+        return ExerciseResult(e.name, 0.0, e.points, "forbidden",
                               f"0 points: your function calls something this exercise asks you to write "
                               f"yourself — {forbidden}")
     if speed_case is None or report.status != "pass":
