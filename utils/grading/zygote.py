@@ -175,9 +175,25 @@ def _no_check(*args, **kwargs) -> None:
 
 
 def _forbidden_kwargs(ex: dict) -> dict:
-    """``forbidden=`` for ``_call`` when the exercise declares forbidden callables (dotted names)."""
+    """``forbidden=`` (and the function's name, for the message) for ``_call`` when the exercise declares
+    forbidden callables (dotted names) and ``_call`` accepts them."""
     names = tuple(ex.get("forbidden") or ())
-    return {"forbidden": names} if names else {}
+    if not names or "forbidden" not in _CALL_PARAMETERS:
+        return {}
+    extra = {"function": ex["function"]} if "function" in _CALL_PARAMETERS else {}
+    return {"forbidden": names, **extra}
+
+
+def _parameters(fn) -> set[str]:
+    import inspect
+
+    try:
+        return set(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return set()
+
+
+_CALL_PARAMETERS = _parameters(_call)
 
 
 def run_job() -> None:
