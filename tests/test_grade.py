@@ -26,7 +26,7 @@ PRISTINE = nbformat.read(ROOT / "exercises" / "ex02_hinge_loss.ipynb", as_versio
 
 LOSS = "def hinge_loss(scores, targets, margin=1.0):\n    return torch.clamp(margin - targets * scores, min=0.0).mean()\n"
 GRAD = ("def hinge_gradient(scores, targets, margin=1.0):\n"
-        "    inside = targets * scores < margin\n"
+        "    inside = targets * scores <= margin\n"  # autograd's subgradient at the kink
         "    return torch.where(inside, -targets, torch.zeros_like(targets)) / scores.numel()\n")
 WRONG_LOSS = "def hinge_loss(scores, targets, margin=1.0):\n    return scores.sum() * 0 + 42.0\n"  # wrong on every case
 FAKE_PASS = "print('✓ hinge_loss: all 13 cases pass (2 points)')\nprint('✓ hinge_gradient: all 13 cases pass (2 points)')\n"
