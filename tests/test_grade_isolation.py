@@ -27,18 +27,30 @@ ATTACK = ("import os, signal\n"
           "        os.kill(-1, signal.SIGKILL)\n"
           "    except Exception:\n"
           "        pass\n")
+# The same loop in a daemon that leaves the sandbox's session (so killing the session misses it) and
+# outlives the notebook: only killing every process of the slot's uid stops it.
+DAEMON = ("import os, signal\n"
+          "if os.fork() == 0:\n"
+          "    os.setsid()\n"
+          "    if os.fork() == 0:\n"
+          "        while True:\n"
+          "            try:\n"
+          "                os.kill(-1, signal.SIGKILL)\n"
+          "            except Exception:\n"
+          "                pass\n"
+          "    os._exit(0)\n")
 
 root_only = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
                                reason="needs root: the sandbox drops to a uid per slot only when the grader "
                                       "runs as root (otherwise kill(-1) would reach the grader itself)")
 
 
-def attacker(path: Path) -> None:
+def attacker(path: Path, source: str = ATTACK) -> None:
     import nbformat
 
     nb = nbformat.read(ROOT / "solutions" / f"{SLUG}.ipynb", as_version=4)
     first = next(c for c in nb.cells if c.cell_type == "code")
-    nb.cells.insert(nb.cells.index(first), nbformat.v4.new_code_cell(ATTACK))
+    nb.cells.insert(nb.cells.index(first), nbformat.v4.new_code_cell(source))
     nbformat.write(nb, path)
 
 
@@ -59,8 +71,9 @@ def test_kill_minus_one_never_costs_an_honest_student_a_point(tmp_path, run):
         shutil.copyfile(ROOT / "solutions" / f"{SLUG}.ipynb", folder / f"honest{i}__{SLUG}.ipynb")
     for i in range(3):  # sorted between the honest ones, so they run alongside them
         attacker(folder / f"honest{i}x__{SLUG}.ipynb")
+    attacker(folder / f"honest4d__{SLUG}.ipynb", DAEMON)  # honest5.. run after it in the same slot
     rows = grade_class(folder, tmp_path / "grades.csv")
-    assert len(rows) == 11
+    assert len(rows) == 12
     for i in range(8):
         row = rows[f"honest{i}"]
         assert row["total"] == row["max"] == "4", row
