@@ -107,9 +107,11 @@ def _uids_in_use() -> set[int]:
     used = {entry.pw_uid for entry in pwd.getpwall()}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
-            try:
-                used.add(os.stat(entry.path).st_uid)
-            except OSError:
+            try:  # not the owner of /proc/<pid>: root's for a process that changed uid
+                with open(f"/proc/{entry.name}/status") as f:
+                    line = next((x for x in f if x.startswith("Uid:")), "")
+                used.update(int(u) for u in line.split()[1:])
+            except (OSError, ValueError):
                 pass
     return used
 

@@ -309,35 +309,62 @@ def child(request: dict) -> None:
 PR_SET_CHILD_SUBREAPER = 36
 
 
-def _reap_uid(uid: int, gid: int) -> None:
-    """Kill every process left with the slot's uid (a child that escaped its session, a daemon), so
-    the next child of this slot starts alone: a helper drops to that uid and sends SIGKILL to -1 (every
-    process of the uid; atomic with respect to fork), then the zygote — their subreaper — reaps them."""
-    pid = os.fork()
-    if pid == 0:
+def _uid_processes(uid: int) -> list[int]:
+    """Live processes whose real, effective or saved uid is ``uid`` (read from /proc/<pid>/status: the
+    owner of /proc/<pid> itself is root for a process that changed uid)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
         try:
-            os.setgroups([])
-            os.setgid(gid)
-            os.setuid(uid)
-            for _ in range(3):
-                try:
-                    os.kill(-1, signal.SIGKILL)
-                except ProcessLookupError:
-                    break
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
+            with open(f"/proc/{entry.name}/status") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+        except (OSError, ValueError):
+            continue
+        uids = fields.get("Uid", "").split()[:3]
+        if str(uid) in uids and not fields.get("State", "").strip().startswith(("Z", "X")):
+            found.append(int(entry.name))
+    return found
 
 
-def _reap_orphans() -> None:
-    """Collect every dead child (orphans of the sandbox are re-parented here: we are their subreaper)."""
+def _reap_uid(uid: int, gid: int, seconds: float = 5.0) -> None:
+    """Kill every process left with the slot's uid (a child that escaped its session, a daemon), so the
+    next child of this slot starts alone. The zygote (root) sends the SIGKILLs itself, round after round
+    until no live process has that uid: a process of that uid cannot signal the zygote back, and a
+    process killed between two rounds cannot fork any more. The dead are then reaped (we are their
+    subreaper)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pids = _uid_processes(uid)
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        _reap_orphans()
+        time.sleep(0.002)
+
+
+def _reap_orphans(wait_seconds: float = 0.0) -> None:
+    """Collect dead children (orphans of the sandbox are re-parented here: we are their subreaper). After
+    a uid was reaped every child left is dying: wait up to ``wait_seconds`` for them, so that no zombie
+    keeps the slot's uid in use once the zygote exits."""
+    import time
+
+    deadline = time.monotonic() + wait_seconds
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
-            return
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(0.005)
 
 
 def main() -> None:
@@ -369,9 +396,10 @@ def main() -> None:
         send({"event": "started", "pid": pid})
         _, status, usage = os.wait4(pid, 0)
         uid = request.get("uid")
-        if uid is not None and uid != 0 and request.get("reap"):
+        reap = uid is not None and uid != 0 and bool(request.get("reap"))
+        if reap:
             _reap_uid(uid, request["gid"])
-        _reap_orphans()
+        _reap_orphans(2.0 if reap else 0.0)
         send({"event": "exited", "pid": pid,
               "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
               "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
