@@ -22,11 +22,11 @@ from utils.grading.runner import Settings, redact
 from utils.grading.sandbox import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
-PRISTINE = nbformat.read(ROOT / "exercises" / "02_hinge_loss.ipynb", as_version=4)
+PRISTINE = nbformat.read(ROOT / "exercises" / "ex02_hinge_loss.ipynb", as_version=4)
 
 LOSS = "def hinge_loss(scores, targets, margin=1.0):\n    return torch.clamp(margin - targets * scores, min=0.0).mean()\n"
 GRAD = ("def hinge_gradient(scores, targets, margin=1.0):\n"
-        "    inside = targets * scores < margin\n"
+        "    inside = targets * scores <= margin\n"  # autograd's subgradient at the kink
         "    return torch.where(inside, -targets, torch.zeros_like(targets)) / scores.numel()\n")
 WRONG_LOSS = "def hinge_loss(scores, targets, margin=1.0):\n    return scores.sum() * 0 + 42.0\n"  # wrong on every case
 FAKE_PASS = "print('✓ hinge_loss: all 13 cases pass (2 points)')\nprint('✓ hinge_gradient: all 13 cases pass (2 points)')\n"
@@ -53,7 +53,7 @@ def notebook(loss: str | None = LOSS, gradient: str | None = GRAD, *, setup: str
 
 
 def write(folder: Path, student: str, nb, suffix=".ipynb") -> Path:
-    path = folder / f"{student}__02_hinge_loss{suffix}"
+    path = folder / f"{student}__ex02_hinge_loss{suffix}"
     path.write_text(nbformat.writes(nb), encoding="utf-8")
     return path
 
@@ -108,7 +108,7 @@ def graded(tmp_path_factory):
         "    except Exception:\n        pass\n"
         "    try:\n        return importlib.import_module('utils.checks.ex02_hinge_loss')._reference_hinge(scores, targets, margin)\n"
         "    except Exception:\n        pass\n"
-        f"    for path in (os.path.join(root, 'solutions', '02_hinge_loss.ipynb'), {str(ROOT / 'solutions' / '02_hinge_loss.ipynb')!r}):\n"
+        f"    for path in (os.path.join(root, 'solutions', 'ex02_hinge_loss.ipynb'), {str(ROOT / 'solutions' / 'ex02_hinge_loss.ipynb')!r}):\n"
         "        try:\n            cells = json.load(open(path))['cells']\n"
         "            src = [''.join(c['source']) for c in cells if 'exercise:hinge_loss' in c['metadata'].get('tags', [])][0]\n"
         "            ns = {'torch': torch}\n            exec(src, ns)\n            return ns['hinge_loss'](scores, targets, margin)\n"
@@ -223,7 +223,9 @@ def test_partial_credit_and_feedback_without_hidden_inputs(graded):
 
 
 def test_names_follow_one_rule():
-    assert submissions.parse_name(Path("jane.doe__02_hinge_loss.ipynb")) == ("jane.doe", "02_hinge_loss")
+    assert submissions.parse_name(Path("jane.doe__ex02_hinge_loss.ipynb")) == ("jane.doe", "ex02_hinge_loss")
+    # the name before the rename (issue 12) still reaches the same notebook
+    assert submissions.parse_name(Path("jane.doe__02_hinge_loss.ipynb")) == ("jane.doe", "ex02_hinge_loss")
     assert submissions.parse_name(Path("x/02_hinge_loss.ipynb"))[1] is None
     assert submissions.parse_name(Path("a__b.ipynb"))[1] is None
     assert redact("The size of tensor a (7) must match 2.5e-3") == "The size of tensor a (#) must match #"

@@ -14,17 +14,26 @@ verdict:
   row: "invalid name", "unknown notebook", "unreadable: ..." (0 bytes, bad JSON, a .py, too large)
   rows have 0 points; nothing is ever dropped, and a bug in the grader itself becomes a
   "grader error" row, not a crash.
-* What runs: the pristine setup cell of ``exercises/NN_slug.ipynb``, the student's first code cell
-  (errors ignored: the pristine imports already ran), then the student's cells tagged
-  ``exercise:<name>`` in notebook order. Check cells are never run: the student's are only compared
-  with the pristine ones (edited or deleted -> flag "modified", still graded).
+* What runs (issue 13): the notebook the student ran. The pristine setup cell of
+  ``exercises/exNN_slug.ipynb`` first, then every code cell of the submission in notebook order —
+  the first cell, the cells tagged ``exercise:<name>``, and any helper, import or test cell the student
+  added — each under the per-cell timeout (``--exercise-timeout``). A cell that raises is named in the
+  feedback and the next one runs; a cell that hangs or kills the process is skipped in a fresh child
+  and named too. Check cells (``check:<name>``) are never run, the student's edits to them are only
+  compared with the pristine ones (edited or deleted -> flag "modified", still graded), and ``check``
+  does nothing at grading. IPython magics are skipped. The student's functions are called only
+  through :func:`utils.checks._call`, with the exercise's forbidden callables (dotted names in the job
+  file: the child cannot import the exercise modules); a forbidden call scores 0, with feedback naming it.
 * Where: one fresh process per submission, forked from a warm "zygote" that imported torch once
   (a cold start costs seconds here; ``utils/grading/zygote.py``). The child gets its own session,
   /dev/null for stdin/stdout/stderr, no inherited descriptors, RLIMIT_AS (memory), RLIMIT_FSIZE,
   RLIMIT_NPROC, RLIMIT_CPU, RLIMIT_CORE=0, a fresh temporary working directory holding a copy of the
   notebook; as root it also gets a private mount namespace (solutions/, the check references in
   utils/checks/, the submissions' folders become empty read-only mounts; /tmp, /var/tmp and
-  /dev/shm private) and then runs as ``nobody``, so it can write only in its own working directory.
+  /dev/shm private) and then runs as an unused uid reserved for its parallel slot (one uid per slot,
+  locked for the run), so it can write only in its own working directory and cannot signal, trace or
+  read a child of another slot; when a child ends, every process left with its uid is killed before
+  the next child of that slot starts.
 * How it is graded: the child calls the student's function on hidden cases
   (``cases_for(exercise, hidden=True, seed=--seed)``) sent as ``torch.save`` data, and writes the
   outcomes (tensors, numbers, strings only) with ``torch.save`` per exercise. The grader reads them
@@ -36,16 +45,25 @@ verdict:
 * Timeouts: the child writes a progress line before each cell and each exercise. No change within
   ``--exercise-timeout`` s, or ``--notebook-timeout`` s in all, and its process group is killed; the
   exercise in progress is "timeout", a crash (segfault, ``os._exit``, out of memory) is "error", and
-  a fresh child grades the remaining exercises (skipping a cell that hung). Progress lines only
-  steer the timers; the notebook timeout is a hard bound no child can extend.
+  a fresh child grades the remaining exercises (skipping a cell that hung). A child killed by a signal
+  the grader did not send (a segfault, the kernel, another process) is re-run once in a fresh child
+  before anything is charged. Progress lines only steer the timers; the notebook timeout is a hard
+  bound no child can extend.
+* "Vectorise" exercises (``Exercise.speed``): one large case, on which a loop over the batch is
+  hundreds of times slower than the reference, is called once; the child stops itself (SIGSTOP) before
+  and after the call and the grader reads its CPU time from ``/proc/<pid>/stat`` in between, so no
+  timer the student's code can patch is involved. Over the budget: 0 points, "vectorise it".
 * Feedback never shows hidden inputs or reference code: the catalogued mistake's hint, or a
   description without the case; numbers in the student's own error messages are masked.
 
-Known limits: the per-case time budget of "vectorise" exercises (``Exercise.max_seconds``) uses
-timings measured in the child, which a student who tampers with ``time`` could fake; calling the
-library's own implementation (``utils.hinge_loss``) is not detected (it is allowed by the sandbox,
-forbidden by the exercise text). Without root, there is no namespace or uid drop: run the grader in
-a container (README).
+Known limits: a student who reads the grader's source could forge its progress protocol (write
+progress lines, stop their own process at the right moment, write the result file and exit) to
+shorten the measured CPU time of the speed case, or compute in a separate process whose CPU time is
+not counted; a repeated or unmatched stop makes the case unmeasured (0 points), but this is a rule
+enforced at run time, not a proof.
+Forbidden callables are enforced at run time; copied source code is not detected. Without root,
+there is no namespace and no uid drop (a child could signal the grader itself): run the grader in a
+container (README).
 """
 
 from __future__ import annotations
@@ -135,9 +153,11 @@ def _run(paths, known, exercises, scratch, *, out, feedback, jobs, settings, sha
             todo.append(sub)
         else:
             results.append(_ungraded(sub, spec))
+    detected = None
     if settings.isolation.uid is None and not settings.isolation.namespaces and os.geteuid() == 0:
-        settings.isolation = Isolation.detect(_hide_list(paths, solutions_dir, [out.parent.resolve()]
-                                                         if out.parent.resolve() != ROOT else []))
+        slots = max(1, min(jobs, len(todo)))
+        detected = settings.isolation = Isolation.detect(
+            _hide_list(paths, solutions_dir, [out.parent.resolve()] if out.parent.resolve() != ROOT else []), slots)
     bar = _bar(len(files), progress)
     bar.update(len(results))
     lock = threading.Lock()
@@ -145,12 +165,17 @@ def _run(paths, known, exercises, scratch, *, out, feedback, jobs, settings, sha
         work: queue.Queue = queue.Queue()
         for sub in todo:
             work.put(sub)
-        threads = [threading.Thread(target=_slot, args=(work, specs, settings, results, lock, bar), daemon=True)
-                   for _ in range(max(1, min(jobs, len(todo))))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        threads = [threading.Thread(target=_slot, args=(work, specs, settings, results, lock, bar, k), daemon=True)
+                   for k in range(max(1, min(jobs, len(todo))))]
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            if detected is not None:
+                detected.release()
+                settings.isolation = Isolation()
     bar.close()
     columns = [e.name for slug in known for e in _ordered(specs.get(slug), exercises, slug)]
     rows = [gradebook.row_for(r, settings.seed) for r in results]
@@ -205,8 +230,8 @@ def _ungraded(sub: submissions.Submission, spec: NotebookSpec | None) -> Submiss
     return result
 
 
-def _slot(work, specs, settings, results, lock, bar) -> None:
-    """One parallel slot: its own zygote, restarted if it dies."""
+def _slot(work, specs, settings, results, lock, bar, slot: int = 0) -> None:
+    """One parallel slot: its own zygote (restarted if it dies) and, as root, its own uid."""
     zygote = None
 
     def fresh() -> Zygote:
@@ -224,7 +249,7 @@ def _slot(work, specs, settings, results, lock, bar) -> None:
             try:
                 if zygote is None:
                     zygote = fresh()
-                result, zygote = grade(fresh, zygote, sub, spec, settings)
+                result, zygote = grade(fresh, zygote, sub, spec, settings, slot)
             except Exception as exc:  # a grader bug: the row says so, the others go on
                 sub.status = f"grader error: {type(exc).__name__}: {exc}"
                 result = _ungraded(sub, spec)

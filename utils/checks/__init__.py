@@ -67,6 +67,8 @@ class Exercise:
     # In the student bundle only: the public cases with the reference's and each mistake's outcomes,
     # precomputed (utils/checks/public.py), so that neither references nor mimics are shipped.
     public: dict | None = None
+    # "Vectorise" exercises (issue 13): one large case and a CPU budget; see SpeedCase below.
+    speed: "SpeedCase | None" = None
 
 
 @dataclass
@@ -300,5 +302,43 @@ def check(name: str, fn: Callable) -> None:
     report = evaluate(name, fn)
     if report.status != "pass":
         raise AssertionError(report.message)
+    too_slow = speed_message(report.exercise, fn)  # "vectorise" exercises only (issue 13)
+    if too_slow:
+        raise AssertionError(too_slow)
     points = report.exercise.points
     print(f"✓ {report.message} ({points} point{'s' if points != 1 else ''})")
+
+
+# --------------------------------------------------------------------------- speed cases (issue 13, item 6)
+# A "vectorise" exercise declares one large case on which a Python loop over the batch is at least 20x
+# slower than the reference, and a CPU budget between the two. The grader runs that case once in the
+# sandbox and reads the sandbox's CPU time from outside (/proc/<pid>/stat, utils/grading/runner.py), so
+# patching ``time`` in the notebook changes nothing; the student's check times it with process_time.
+@dataclass(frozen=True)
+class SpeedCase:
+    """``make(generator)`` returns the large case (keyword arguments); ``max_cpu_seconds`` is the CPU
+    budget of one call, chosen from measurements recorded in ``measured`` (loop and vectorised times)."""
+
+    make: Callable[[torch.Generator], Case]
+    max_cpu_seconds: float
+    measured: str = ""
+
+
+def speed_message(exercise: Exercise, fn: Callable) -> str | None:
+    """The student's side of the speed case: None when ``fn`` is right and within the CPU budget on it,
+    else why not. Timed in the student's own process (``time.process_time``): a hint, not the grade."""
+    if exercise.speed is None:
+        return None
+    case = exercise.speed.make(torch.Generator().manual_seed(0))
+    start = time.process_time()
+    outcome = _call(fn, case, exercise.grad_inputs)
+    spent = time.process_time() - start
+    expected = _call(exercise.reference, case, exercise.grad_inputs) if exercise.reference else None
+    if expected is not None and not _agrees(exercise, outcome, expected):
+        return (f"{exercise.name}: right on the small cases, wrong on a large one "
+                f"({outcome.error or 'the values differ'}).")
+    if spent > exercise.speed.max_cpu_seconds:
+        return (f"{exercise.name}: correct, but a large case took {spent:.2f} s of CPU time (budget "
+                f"{exercise.speed.max_cpu_seconds:g} s): vectorise it — replace the Python loop over the batch "
+                "by tensor operations on the whole batch.")
+    return None

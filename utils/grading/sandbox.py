@@ -34,17 +34,27 @@ class Limits:
 
 @dataclass
 class Isolation:
-    """What the child cannot see or touch (applied only where the OS allows: root on Linux)."""
+    """What the child cannot see or touch (applied only where the OS allows: root on Linux).
+
+    ``uids``: one unprivileged uid per parallel slot (issue 13), so that a child cannot signal, trace or
+    read the files of a child in another slot (``os.kill(-1, SIGKILL)`` reaches only its own uid), and
+    after each attempt every process left with that uid is killed before the next child starts.
+    The uids are unused (no passwd entry, no process) and reserved for the run with a lock file, so two
+    grading runs on one machine never share one. ``uid``: the fallback for a single slot (``nobody``).
+    """
 
     uid: int | None = None
     gid: int | None = None
     hide: list[str] = field(default_factory=list)
     private_tmp: bool = False
     namespaces: bool = False
+    uids: list[int] = field(default_factory=list)
+    _locks: list = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
-    def detect(cls, hide: list[Path]) -> "Isolation":
-        """As root: drop to ``nobody`` and use a private mount namespace if unshare works."""
+    def detect(cls, hide: list[Path], slots: int = 1) -> "Isolation":
+        """As root: one reserved unused uid per slot (``nobody`` if none can be reserved) and a private
+        mount namespace if unshare works. Not root: nothing (run the grader in a container, README)."""
         if not hasattr(os, "geteuid") or os.geteuid() != 0:
             return cls()
         import pwd
@@ -56,13 +66,92 @@ class Isolation:
             uid = gid = 65534
         namespaces = subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode == 0 \
             if _which("unshare") else False
-        return cls(uid=uid, gid=gid, hide=[str(p) for p in hide if p.is_dir()], private_tmp=namespaces,
-                   namespaces=namespaces)
+        iso = cls(uid=uid, gid=gid, hide=[str(p) for p in hide if p.is_dir()], private_tmp=namespaces,
+                  namespaces=namespaces)
+        iso.uids, iso._locks = reserve_uids(max(1, slots))
+        return iso
+
+    def slot_ids(self, slot: int) -> tuple[int | None, int | None]:
+        """(uid, gid) of the children of parallel slot ``slot`` (0-based)."""
+        if self.uids:
+            uid = self.uids[slot % len(self.uids)]
+            return uid, uid
+        return self.uid, self.gid
+
+    def release(self) -> None:
+        """Give the reserved uids back (closing the lock files)."""
+        for handle in self._locks:
+            try:
+                os.close(handle)
+            except OSError:
+                pass
+        self._locks.clear()
 
     def describe(self) -> str:
-        parts = [f"uid {self.uid}" if self.uid is not None else "same uid (not root)"]
+        if self.uids:
+            parts = [f"uids {', '.join(map(str, self.uids))} (one per slot)"]
+        else:
+            parts = [f"uid {self.uid}" if self.uid is not None else "same uid (not root)"]
         parts.append("private mount namespace" if self.namespaces else "no mount namespace")
         return ", ".join(parts)
+
+
+UID_BASE, UID_SPAN = 61000, 2000
+LOCK_DIR = Path("/run/lock") if Path("/run/lock").is_dir() else Path("/var/lock")
+
+
+def _uids_in_use() -> set[int]:
+    """Every uid with a passwd entry or a running process."""
+    import pwd
+
+    used = {entry.pw_uid for entry in pwd.getpwall()}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:  # not the owner of /proc/<pid>: root's for a process that changed uid
+                with open(f"/proc/{entry.name}/status") as f:
+                    line = next((x for x in f if x.startswith("Uid:")), "")
+                used.update(int(u) for u in line.split()[1:])
+            except (OSError, ValueError):
+                pass
+    return used
+
+
+def reserve_uids(n: int) -> tuple[list[int], list[int]]:
+    """Reserve ``n`` unused uids from ``UID_BASE`` on; returns (uids, lock descriptors to keep open).
+
+    A uid is taken when its lock file (``LOCK_DIR/margin-grade-uid-<uid>.lock``) can be locked
+    exclusively (``flock``; released when the descriptor closes, even if the grader is killed).
+    Returns ([], []) if the lock folder is unusable (the caller falls back to ``nobody``).
+    """
+    import fcntl
+    import grp
+
+    try:
+        used = _uids_in_use() | {g.gr_gid for g in grp.getgrall()}
+    except OSError:
+        return [], []
+    uids, locks = [], []
+    for uid in range(UID_BASE, UID_BASE + UID_SPAN):
+        if len(uids) == n:
+            break
+        if uid in used:
+            continue
+        try:
+            fd = os.open(LOCK_DIR / f"margin-grade-uid-{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError:
+            break
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        uids.append(uid)
+        locks.append(fd)
+    if len(uids) < n:
+        for fd in locks:
+            os.close(fd)
+        return [], []
+    return uids, locks
 
 
 def _which(name: str) -> bool:

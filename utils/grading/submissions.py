@@ -16,7 +16,7 @@ from pathlib import Path
 
 from utils.grading.sandbox import read_untrusted
 
-NAME = re.compile(r"^(?P<id>[A-Za-z0-9][A-Za-z0-9._@+-]*?)__(?P<notebook>\d{2}_[A-Za-z0-9_]+)$")
+NAME = re.compile(r"^(?P<id>[A-Za-z0-9][A-Za-z0-9._@+-]*?)__(?P<notebook>(?:ex)?\d{2}_[A-Za-z0-9_]+)$")
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 
 
@@ -66,7 +66,9 @@ def parse_name(path: Path) -> tuple[str, str | None]:
     match = NAME.match(stem)
     if not match:
         return path.name, None
-    return match["id"], match["notebook"]
+    from utils.checks import canonical_notebook  # exNN_slug; NN_slug is the name before the rename
+
+    return match["id"], canonical_notebook(match["notebook"])
 
 
 def read_cells(data: bytes, notes: list[str] | None = None) -> list[Cell]:

@@ -7,8 +7,10 @@ grader itself). Protocol on its stdin/stdout, one JSON object per line:
 * grader -> zygote: a request ``{"workdir", "uid", "gid", "hide", "private_tmp", "mem_bytes",
   "fsize_bytes", "cpu_seconds", "nproc"}``;
 * zygote -> grader: ``{"event": "started", "pid"}`` right after the fork, then
-  ``{"event": "exited", "pid", "code", "signal"}`` when the child is gone (the grader kills it on a
-  timeout; the zygote only reaps it).
+  ``{"event": "exited", "pid", "code", "signal", "cpu"}`` when the child is gone (the grader kills it
+  on a timeout; the zygote only reaps it). With ``"reap": true`` (a uid of its own per slot), every
+  process left with that uid is killed first, so nothing of this child survives into the next one.
+  The zygote is the subreaper of its children's orphans.
 
 The child: new session (so the grader can kill its whole process group), stdin/stdout/stderr on
 /dev/null and every other inherited descriptor closed (it cannot talk to the zygote's pipes), a
@@ -168,54 +170,97 @@ def _strip_magics(source: str) -> str:
     return "\n".join("# " + line if line.lstrip().startswith(("%", "!")) else line for line in source.split("\n"))
 
 
+def _no_check(*args, **kwargs) -> None:
+    """``check(...)`` at grading: nothing (the grader's hidden cases replace the student's check)."""
+
+
+def _forbidden_kwargs(ex: dict) -> dict:
+    """``forbidden=`` (and the function's name, for the message) for ``_call`` when the exercise declares
+    forbidden callables (dotted names) and ``_call`` accepts them."""
+    names = tuple(ex.get("forbidden") or ())
+    if not names or "forbidden" not in _CALL_PARAMETERS:
+        return {}
+    extra = {"function": ex["function"]} if "function" in _CALL_PARAMETERS else {}
+    return {"forbidden": names, **extra}
+
+
+def _parameters(fn) -> set[str]:
+    import inspect
+
+    try:
+        return set(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return set()
+
+
+_CALL_PARAMETERS = _parameters(_call)
+
+
 def run_job() -> None:
-    """Executed in the sandboxed child, in its working directory (relative paths only)."""
+    """Executed in the sandboxed child, in its working directory (relative paths only).
+
+    Runs the pristine setup cell, then every code cell of the student's notebook in order (the job
+    lists them; check cells are not among them), writing ``cell <index>`` to ``progress`` before each;
+    a cell's exception is recorded in ``cells.pt`` and the next cell runs. Then, per exercise, the
+    student's function is called through :func:`utils.checks._call` on each hidden case; for an
+    exercise with a speed case, the child stops itself (SIGSTOP) right before and right after that one
+    call, so the grader can read its CPU time from outside (``/proc/<pid>/stat``) and resume it.
+    """
     save, plain, call, describe, write = torch.save, _plain, _call, _describe, os.write
+    kill, getpid, replace, stop = os.kill, os.getpid, os.replace, signal.SIGSTOP
     with open("job.json", encoding="utf-8") as f:
         job = json.load(f)
     cases = [torch.load(f"cases_{i}.pt", weights_only=True) for i in range(len(job["exercises"]))]
+    speed_cases = {i: torch.load(f"speed_{i}.pt", weights_only=True)
+                   for i, ex in enumerate(job["exercises"]) if ex.get("speed")}
     progress = os.open("progress", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 
     def mark(text: str) -> None:
         write(progress, (text + "\n").encode())
 
+    utils.checks.check = _no_check  # before the setup cell's `from utils.checks import check`
     namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
     mark("setup")
     exec(compile(job["setup"], "<setup cell>", "exec"), namespace)  # the pristine imports: trusted
-    if job.get("student_setup"):
-        try:
-            exec(compile(_strip_magics(job["student_setup"]), "<your first cell>", "exec"), namespace)
-        except BaseException:  # a broken import cell does not matter: the pristine one ran
-            pass
-    cell_errors: dict[str, str] = {}
+    cell_errors: dict[int, str] = {}
     for cell in job["cells"]:
-        mark("cell " + cell["exercise"])
+        mark(f"cell {cell['index']}")
         try:
-            exec(compile(_strip_magics(cell["source"]), f"<exercise:{cell['exercise']}>", "exec"), namespace)
+            exec(compile(_strip_magics(cell["source"]), f"<cell {cell['index']}>", "exec"), namespace)
+        except BaseException as exc:  # reported in the feedback; the next cell runs
+            cell_errors[int(cell["index"])] = describe(exc)
+    save(cell_errors, "cells.tmp")
+    replace("cells.tmp", "cells.pt")
+
+    def outcome_of(fn, case, ex) -> dict:
+        try:
+            outcome = call(fn, copy.deepcopy(case), tuple(ex["grad_inputs"]), **_forbidden_kwargs(ex))
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt... are data too
+            outcome = Outcome(error=describe(exc))
+        try:
+            return {"value": plain(outcome.value),
+                    "grads": {str(k): plain(v) for k, v in dict(outcome.grads).items()},
+                    "error": None if outcome.error is None else str(outcome.error)[:1000],
+                    "seconds": float(outcome.seconds)}
         except BaseException as exc:
-            cell_errors.setdefault(cell["exercise"], describe(exc))
+            return {"value": None, "grads": {}, "error": describe(exc), "seconds": 0.0}
+
     for i, ex in enumerate(job["exercises"]):
         mark("run " + ex["name"])
         fn = namespace.get(ex["function"]) if isinstance(namespace, dict) else None
         if not callable(fn):
-            result = {"missing": True, "cell_error": cell_errors.get(ex["name"])}
+            result = {"missing": True}
         else:
-            outcomes = []
-            for case in cases[i]:
-                try:
-                    outcome = call(fn, copy.deepcopy(case), tuple(ex["grad_inputs"]))
-                except BaseException as exc:  # SystemExit, KeyboardInterrupt... are data too
-                    outcome = Outcome(error=describe(exc))
-                try:
-                    outcomes.append({"value": plain(outcome.value),
-                                     "grads": {str(k): plain(v) for k, v in dict(outcome.grads).items()},
-                                     "error": None if outcome.error is None else str(outcome.error)[:1000],
-                                     "seconds": float(outcome.seconds)})
-                except BaseException as exc:
-                    outcomes.append({"value": None, "grads": {}, "error": describe(exc), "seconds": 0.0})
-            result = {"outcomes": outcomes, "cell_error": cell_errors.get(ex["name"])}
+            result = {"outcomes": [outcome_of(fn, case, ex) for case in cases[i]]}
+            if i in speed_cases:
+                mark("speed " + ex["name"])
+                kill(getpid(), stop)  # the grader reads our CPU time, then resumes us
+                timed = outcome_of(fn, speed_cases[i], ex)
+                mark("spent " + ex["name"])
+                kill(getpid(), stop)
+                result["speed"] = timed
         save(result, f"result_{i}.tmp")
-        os.replace(f"result_{i}.tmp", f"result_{i}.pt")
+        replace(f"result_{i}.tmp", f"result_{i}.pt")
         mark("done " + ex["name"])
 
 
@@ -261,6 +306,67 @@ def child(request: dict) -> None:
     run_job()
 
 
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _uid_processes(uid: int) -> list[int]:
+    """Live processes whose real, effective or saved uid is ``uid`` (read from /proc/<pid>/status: the
+    owner of /proc/<pid> itself is root for a process that changed uid)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+        except (OSError, ValueError):
+            continue
+        uids = fields.get("Uid", "").split()[:3]
+        if str(uid) in uids and not fields.get("State", "").strip().startswith(("Z", "X")):
+            found.append(int(entry.name))
+    return found
+
+
+def _reap_uid(uid: int, gid: int, seconds: float = 5.0) -> None:
+    """Kill every process left with the slot's uid (a child that escaped its session, a daemon), so the
+    next child of this slot starts alone. The zygote (root) sends the SIGKILLs itself, round after round
+    until no live process has that uid: a process of that uid cannot signal the zygote back, and a
+    process killed between two rounds cannot fork any more. The dead are then reaped (we are their
+    subreaper)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pids = _uid_processes(uid)
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        _reap_orphans()
+        time.sleep(0.002)
+
+
+def _reap_orphans(wait_seconds: float = 0.0) -> None:
+    """Collect dead children (orphans of the sandbox are re-parented here: we are their subreaper). After
+    a uid was reaped every child left is dying: wait up to ``wait_seconds`` for them, so that no zombie
+    keeps the slot's uid in use once the zygote exits."""
+    import time
+
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(0.005)
+
+
 def main() -> None:
     out = sys.stdout
 
@@ -268,6 +374,7 @@ def main() -> None:
         out.write(json.dumps(message) + "\n")
         out.flush()
 
+    _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     send({"event": "ready"})
     for line in sys.stdin:
         if not line.strip():
@@ -287,10 +394,16 @@ def main() -> None:
                 code = 70
             os._exit(code)
         send({"event": "started", "pid": pid})
-        _, status = os.waitpid(pid, 0)
+        _, status, usage = os.wait4(pid, 0)
+        uid = request.get("uid")
+        reap = uid is not None and uid != 0 and bool(request.get("reap"))
+        if reap:
+            _reap_uid(uid, request["gid"])
+        _reap_orphans(2.0 if reap else 0.0)
         send({"event": "exited", "pid": pid,
               "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-              "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None})
+              "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+              "cpu": usage.ru_utime + usage.ru_stime})
 
 
 if __name__ == "__main__":
