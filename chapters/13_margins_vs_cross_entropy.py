@@ -179,15 +179,15 @@ print("cross-entropy = F.cross_entropy; hinge = utils = 10 * F.multi_margin_loss
 # %%
 plot = plot_loss_and_gradient(
     {
-        "hinge (margin)": lambda m: utils.hinge_loss(m, torch.ones_like(m), reduction="none"),
+        "hinge (margin)": lambda m: utils.hinge_loss(m, torch.ones_like(m), margin=MARGIN, reduction="none"),
         "logistic (2-class cross-entropy)": lambda m: F.cross_entropy(
             torch.stack([torch.zeros_like(m), m], dim=1), torch.ones_like(m, dtype=torch.int64), reduction="none"
         ),
     },
-    {"hinge (margin)": lambda m: -(m < 1).double(), "logistic (2-class cross-entropy)": lambda m: -torch.sigmoid(-m)},
+    {"hinge (margin)": lambda m: -(m < MARGIN).double(), "logistic (2-class cross-entropy)": lambda m: -torch.sigmoid(-m)},
     x=torch.linspace(-2.0, 5.0, 561, dtype=torch.float64),
-    kinks=[1.0],
-    margin=1.0,
+    kinks=[MARGIN],
+    margin=MARGIN,
     title="beyond the margin the hinge gradient is exactly 0; cross-entropy's only gets small",
 )
 for ax in plot.axes:  # legends under the plots, off the curves
