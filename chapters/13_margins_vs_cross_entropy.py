@@ -303,8 +303,8 @@ for name, st in test_scores.items():
 # The hinge model ($\Delta = 1$) separates the top class by a median of about **1.8 times** the margin:
 # most test examples sit beyond the margin, where the hinge stops pushing, and no likelihood sets how far.
 # Softmax of such gaps gives moderate confidence even where the model is almost always right. With
-# $\Delta = 10$ the gaps grow (median 0.85 Δ: after 150 epochs under weight decay most examples have not
-# reached that margin yet) and the naive softmax confidence jumps to a median of 1.000, for a classifier
+# $\Delta = 10$ the gaps grow (median 0.85 Δ: most test examples are still inside that margin after 150
+# epochs under weight decay) and the naive softmax confidence jumps to a median of 1.000, for a classifier
 # that is not more accurate (5c): these "probabilities" are an artefact of $\Delta$, not a belief.
 #
 # ### 5c. Calibration: ECE and reliability diagrams
