@@ -1,5 +1,6 @@
 """utils.calibration against brute-force loops and independent references (scipy, scikit-learn)."""
 
+import math
 import numpy as np
 import pytest
 import scipy.optimize
@@ -148,3 +149,22 @@ def test_reliability_diagram_draws():
     ax, bins = reliability_diagram(torch.softmax(s, 1), y, title="t")
     assert f"{bins.ece:.3f}" in ax.get_title()
     assert len(ax.patches) == int((bins.count > 0).sum())
+
+
+def test_reliability_diagram_writes_per_bin_counts():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    s, y = make()
+    probs = torch.softmax(s, 1)
+    ax, bins = reliability_diagram(probs, y)
+    written = [int(t.get_text()) for t in ax.texts if t.get_text().isdigit()]
+    # independent count: a Python loop over examples and right-closed bins
+    conf = probs.max(1).values.tolist()
+    expected = [0] * 15
+    for c in conf:
+        expected[max(0, min(14, math.ceil(c * 15) - 1))] += 1
+    assert written == [n for n in expected if n > 0]
+    assert sum(written) == len(y)
+    ax_plain, _ = reliability_diagram(probs, y, counts=False)
+    assert not [t for t in ax_plain.texts if t.get_text().isdigit()]

@@ -124,7 +124,8 @@ def expected_calibration_error(probs: torch.Tensor, targets: torch.Tensor, *, n_
     return reliability_bins(probs, targets, n_bins=n_bins).ece
 
 
-def reliability_diagram(probs, targets, *, n_bins: int = 15, ax=None, title: str | None = None, color=None):
+def reliability_diagram(probs, targets, *, n_bins: int = 15, ax=None, title: str | None = None, color=None,
+                        counts: bool = True):
     """Plot accuracy against confidence per bin (bars), the diagonal of perfect calibration, and the ECE.
 
     Introduced in: 13 Margin losses versus cross-entropy.
@@ -136,6 +137,9 @@ def reliability_diagram(probs, targets, *, n_bins: int = 15, ax=None, title: str
     ax : matplotlib Axes, optional
     title : str, optional
         Shown with the ECE appended.
+    counts : bool, default=True
+        Write the number of examples of each non-empty bin above the plot, over its bar: a bin of 3
+        examples and a bin of 500 look alike as bars, and the ECE weighs them by these counts.
 
     Returns
     -------
@@ -159,7 +163,12 @@ def reliability_diagram(probs, targets, *, n_bins: int = 15, ax=None, title: str
     ax.set_xlabel("confidence (largest probability)")
     ax.set_ylabel("accuracy")
     label = f"ECE = {bins.ece:.3f}"
-    ax.set_title(f"{title}\n{label}" if title else label)
+    if counts:
+        top = ax.get_xaxis_transform()  # x in data units, y in axes units: 1.0 is the top of the plot
+        for x, n in zip(centres[filled.numpy()], bins.count[filled].tolist()):
+            ax.text(x, 1.01, str(n), transform=top, rotation=90, ha="center", va="bottom", fontsize=6)
+        ax.text(0.0, 1.01, "n:", transform=top, ha="right", va="bottom", fontsize=6)
+    ax.set_title(f"{title}\n{label}" if title else label, pad=22 if counts else 6)
     return ax, bins
 
 
