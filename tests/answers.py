@@ -121,7 +121,7 @@ def triplet_loss(anchor, positive, negative, margin=1.0):
     _a("batch_hard_triplets", "utils.miners", "forbidden", """
 def batch_hard_triplets(embeddings, labels):
     from utils import miners
-    return miners.batch_hard_triplets(embeddings, labels)
+    return miners.mine_triplets(embeddings, labels, strategy="batch_hard")
 """, hint="utils.miners"),
     # --- types as the statement says (item 4)
     _a("margin_report", "0-dim tensors instead of ints", "fail", """
@@ -140,7 +140,7 @@ def semi_hard_mask(d_ap, d_an, margin):
 """, hint="bool"),
     _a("semi_hard_mask", "product of relus", "fail", """
 def semi_hard_mask(d_ap, d_an, margin):
-    return torch.relu(d_an - d_ap) * torch.relu(d_ap + margin - d_an) > 0.0 + 0 * d_ap
+    return torch.relu(d_an - d_ap) * torch.relu(d_ap + margin - d_an)
 """, hint="bool"),
     _a("batch_hard_triplets", "float index tensors", "fail", """
 def batch_hard_triplets(embeddings, labels):
@@ -186,7 +186,7 @@ def crammer_singer_loss(scores, targets, margin=1.0):
     correct = scores.gather(1, targets[:, None]).squeeze(1)
     best_wrong = scores.masked_fill(is_target, 0.0).amax(dim=1)
     return torch.clamp(margin - correct + best_wrong, min=0).mean()
-""", hint="-inf"),
+""", hint="not -inf"),
     _a("expected_calibration_error", "bins start at 1/C", "fail", """
 def expected_calibration_error(probs, targets, n_bins=10):
     confidence, predicted = probs.max(dim=1)

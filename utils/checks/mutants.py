@@ -225,6 +225,9 @@ def run(exercise: checks.Exercise, root: Path = ROOT, *, seed: int = 0) -> Resul
     cases = checks.cases_for(exercise, seed=seed) + checks.cases_for(exercise, hidden=True, seed=seed)
     expected = checks.run_cases(exercise, exercise.reference, cases)
     listed = dict(getattr(exercise, "equivalent_mutants", {}) or {})
+    _, cell = solution_cells(exercise, root)
+    if not _run(exercise, _load(setup, cell, exercise.function), cases, expected):
+        raise AssertionError(f"{exercise.name}: the solution itself fails its cases")
     result = Result(exercise.name, [], [], [])
     torch.manual_seed(0)
     for mutant in mutants(exercise, root):
