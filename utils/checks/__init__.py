@@ -635,10 +635,32 @@ def check(name: str, fn: Callable) -> None:
 
 
 # --------------------------------------------------------------------------- plain display in Jupyter
+def _stub_function(tb) -> str | None:
+    """The name of the exercise stub that raised, when the innermost frame is ``raise NotImplementedError()``
+    right under ``# YOUR CODE HERE`` (the stub the exercise notebooks are generated with), else None."""
+    import linecache
+
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return None
+    code, line = tb.tb_frame.f_code, tb.tb_lineno
+    here = linecache.getline(code.co_filename, line).strip()
+    above = linecache.getline(code.co_filename, line - 1).strip()
+    return code.co_name if here == "raise NotImplementedError()" and above == "# YOUR CODE HERE" else None
+
+
 def _show_plainly(shell, etype, value, tb, tb_offset=None):
-    """IPython's handler for CheckFailed: the verdict and the hint, no traceback frames. The error is still
-    sent as an error (so the cell fails for nbval and "Run All" stops), with the message as its only text."""
-    lines = [f"✗ {line}" if i == 0 else line for i, line in enumerate(str(value).splitlines())]
+    """IPython's handler for CheckFailed (and for an exercise stub that is not written yet): the message
+    only, no traceback frames. The error is still sent as an error, so the cell fails for nbval and
+    "Run All" stops; any other NotImplementedError keeps its usual traceback."""
+    if issubclass(etype, CheckFailed):
+        lines = [f"✗ {line}" if i == 0 else line for i, line in enumerate(str(value).splitlines())]
+    elif (stub := _stub_function(tb)) is not None:
+        lines = [f"✗ NotImplementedError: `{stub}` is not written yet: replace `raise NotImplementedError()` "
+                 "under `# YOUR CODE HERE` with your code."]
+    else:
+        lines = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
     shell._showtraceback(etype, value, lines)
     return lines
 
@@ -654,7 +676,7 @@ def _install_plain_display() -> None:
     shell = get_ipython()
     if shell is None or not hasattr(shell, "set_custom_exc"):
         return
-    shell.set_custom_exc((CheckFailed,), _show_plainly)
+    shell.set_custom_exc((CheckFailed, NotImplementedError), _show_plainly)
 
 
 _install_plain_display()
