@@ -306,6 +306,8 @@ def cosface_logits(cosines, targets, margin=0.35, scale=64.0):
     onehot = F.one_hot(targets, cosines.shape[1]).float()
     return scale * (cosines - margin * onehot)
 """),
+    # float32 logits scaled by 64 (issue 13); at θ + m = π the float32 computation takes the same branch
+    # under ATEN_CPU_CAPABILITY=default and avx2 (checked; no AVX512 machine was available)
     _a("arcface_logits", "float32 arithmetic", "pass", """
 def arcface_logits(cosines, targets, margin=0.5, scale=64.0):
     c = cosines.float()
@@ -313,6 +315,17 @@ def arcface_logits(cosines, targets, margin=0.5, scale=64.0):
     theta = torch.acos(c.clamp(-1 + 1e-6, 1 - 1e-6))
     shifted = torch.where(theta + margin <= math.pi, torch.cos(theta + margin), c - margin * math.sin(margin))
     return scale * torch.where(onehot, shifted, c)
+"""),
+    _a("arcface_logits", "cos(θ + m) expanded, θ <= π - m", "pass", """
+def arcface_logits(cosines, targets, margin=0.5, scale=64.0):
+    rows = torch.arange(len(targets))
+    c = cosines[rows, targets]
+    theta = torch.acos(c.clamp(-1 + 1e-6, 1 - 1e-6))
+    sin_theta = torch.sin(theta)
+    target = torch.where(theta <= math.pi - margin, torch.cos(theta) * math.cos(margin) - sin_theta * math.sin(margin),
+                         c - margin * math.sin(margin))
+    out = cosines * (1 - F.one_hot(targets, cosines.shape[1])) + F.one_hot(targets, cosines.shape[1]) * target[:, None]
+    return scale * out
 """),
     _a("verification_accuracy", "float() of a mean", "pass", """
 def verification_accuracy(distances, same, threshold):
