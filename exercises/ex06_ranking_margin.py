@@ -46,6 +46,9 @@ utils.seed_everything(0)
 # tensors of the same shape `(N,)`, pair $i$ being (positive $s^+_i$, negative $s^-_i$); return the
 # **mean** over the pairs of $\max(0, m - s^+_i + s^-_i)$ as a 0-dim tensor that autograd can
 # differentiate.
+#
+# **Not allowed here** (each raises an error while the check runs your function): `F.margin_ranking_loss`,
+# `utils.ranking_margin_loss`, anything from `utils.losses`, anything from `utils.ranking`.
 
 # %% tags=["exercise:ranking_loss"]
 def ranking_loss(pos_scores, neg_scores, margin=1.0):
@@ -108,6 +111,9 @@ check("fixed_ranking_loss", fixed_ranking_loss)
 # $$ L = \frac{1}{PQ} \sum_{i=1}^{P} \sum_{j=1}^{Q} \max(0,\; m - s^+_i + s^-_j). $$
 #
 # No Python loop: broadcast to a `(P, Q)` matrix.
+#
+# **Not allowed here** (each raises an error while the check runs your function): `F.margin_ranking_loss`,
+# `utils.ranking_margin_loss`, anything from `utils.losses`, anything from `utils.ranking`.
 
 # %% tags=["exercise:all_pairs_ranking_loss"]
 def all_pairs_ranking_loss(pos_scores, neg_scores, margin=1.0):

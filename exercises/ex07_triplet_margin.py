@@ -51,6 +51,9 @@ utils.seed_everything(0)
 #
 # with the **exact** Euclidean distance: not squared, and with no `eps` added (so $d(x, x) = 0$).
 # Note that `F.pairwise_distance` and `nn.TripletMarginLoss` add `eps=1e-6` by default.
+#
+# **Not allowed here** (each raises an error while the check runs your function): `F.triplet_margin_loss`,
+# `F.triplet_margin_with_distance_loss`, `utils.triplet_margin_loss`, anything from `utils.losses`.
 
 # %% tags=["exercise:triplet_loss"]
 def triplet_loss(anchor, positive, negative, margin=1.0):
@@ -67,6 +70,9 @@ check("triplet_loss", triplet_loss)
 #
 # A batch built from a data set with repeated examples contains triplets whose positive is an exact copy
 # of the anchor. The training code uses the chapter's snippet, with PyTorch's defaults:
+#
+# **Not allowed here** (each raises an error while the check runs your function): `F.triplet_margin_loss`,
+# `F.triplet_margin_with_distance_loss`, `utils.triplet_margin_loss`, anything from `utils.losses`.
 
 # %%
 def buggy_triplet_loss(anchor, positive, negative, margin=1.0):

@@ -52,6 +52,9 @@ utils.seed_everything(0)
 # Return the **mean** over the $N$ pairs as a 0-dim tensor that autograd can differentiate with respect to
 # `z1` and `z2`. The check never gives two identical rows, so any way of computing $d$ works here
 # (exercise 2 is about $d = 0$).
+#
+# **Not allowed here** (each raises an error while the check runs your function):
+# `utils.contrastive_margin_loss`, anything from `utils.losses`.
 
 # %% tags=["exercise:contrastive_loss"]
 def contrastive_loss(z1, z2, similar, margin=1.0):
@@ -87,6 +90,9 @@ print([round(contrastive_loss(z1[i:i + 1], z2[i:i + 1], torch.tensor([y])).item(
 # of $\sqrt{u}$ at 0 is infinite, and autograd multiplies it by 0. Do not use
 # `F.pairwise_distance` with its default `eps` either (see chapter 08): find a way to take the square root
 # only where it is safe.
+#
+# **Not allowed here** (each raises an error while the check runs your function): anything from
+# `utils.distances`.
 
 # %% tags=["exercise:safe_distance"]
 def safe_distance(x, y):

@@ -49,12 +49,18 @@ utils.seed_everything(0)
 # - every index $i$ is an anchor, **in increasing order**, provided it has at least one positive
 #   ($j \ne i$ with the same label — the anchor is never its own positive) and at least one negative
 #   (another label); other anchors are skipped;
-# - a tie between distances goes to the smallest index (what `argmax`/`argmin` return; the check's random
-#   embeddings have no ties anyway).
+# - a tie between distances goes to the smallest index (what `argmax`/`argmin` return): the check has
+#   duplicated points, where the anchor and its copy are at distance 0 — the copy, not the anchor, is
+#   then the positive;
+# - labels may have any integer dtype (uint8 included); a batch may hold singleton classes (no positive)
+#   or a single class (no negative).
 #
 # Return `(anchors, positives, negatives)`: three int64 tensors of the same shape `(T,)`, $T \le N$
 # (possibly empty). Vectorise with a distance matrix and masks (`torch.where(mask, d, ±inf)` then
 # `argmax`/`argmin`); no `utils.miners`.
+#
+# **Not allowed here** (each raises an error while the check runs your function): anything from
+# `utils.miners`.
 
 # %% tags=["exercise:batch_hard_triplets"]
 def batch_hard_triplets(embeddings, labels):
@@ -87,6 +93,9 @@ check("batch_hard_triplets", batch_hard_triplets)
 # $d(a,n) = d(a,p) + m$ the triplet's loss is already zero. Write `semi_hard_mask(d_ap, d_an, margin)`:
 # `d_ap` and `d_an` are float tensors of shape `(T,)` (the two distances of each triplet), `margin` a
 # float; return a **bool** tensor of shape `(T,)`, True for the semi-hard triplets.
+#
+# **Not allowed here** (each raises an error while the check runs your function): anything from
+# `utils.miners`.
 
 # %% tags=["exercise:semi_hard_mask"]
 def semi_hard_mask(d_ap, d_an, margin):

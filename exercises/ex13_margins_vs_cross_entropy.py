@@ -53,8 +53,11 @@ utils.seed_everything(0)
 # their mean confidence; empty bins contribute nothing.
 #
 # Write `expected_calibration_error(probs, targets, n_bins=10)`: `probs` float tensor `(N, C)` whose rows
-# sum to 1, `targets` int64 tensor `(N,)` of class indices. Return the ECE as a Python float (a 0-dim
-# tensor is accepted too). The check's probability rows have a unique maximum. No `utils.calibration`.
+# sum to 1, `targets` int64 tensor `(N,)` of class indices. Return the ECE as a Python float (not a
+# 0-dim tensor: use `.item()`). The check has batches with more classes than bins. The check's probability rows have a unique maximum. No `utils.calibration`.
+#
+# **Not allowed here** (each raises an error while the check runs your function): anything from
+# `utils.calibration`.
 
 # %% tags=["exercise:expected_calibration_error"]
 def expected_calibration_error(probs, targets, n_bins=10):

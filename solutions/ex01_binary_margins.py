@@ -25,7 +25,7 @@
 #
 # | exercise | points |
 # |---|---|
-# | 1 · `predict_labels` | 1 |
+# | 1 · `geometric_margin` | 1 |
 # | 2 · `margin_report` | 2 |
 
 # %%
@@ -38,25 +38,33 @@ utils.seed_everything(0)
 
 
 # %% [markdown]
-# ## Exercise 1 · The sign rule (1 point)
+# ## Exercise 1 · The geometric margin (1 point)
 #
-# Write `predict_labels(scores)`: `scores` is a float tensor of shape `(N,)` of raw scores $s$; return
-# a **float** tensor of shape `(N,)` holding the predicted classes in $\{-1, +1\}$ with the chapter's
-# rule: $\hat y = +1$ where $s \ge 0$ (**the tie $s = 0$ goes to $+1$**) and $\hat y = -1$ where $s < 0$.
-# Careful: `torch.sign(0)` is `0`, which is no class.
+# Section 5 of the chapter shows that the margin size only sets the **scale** of the weights: the scorer
+# $(2w, 2b)$ has the same boundary as $(w, b)$ but twice the margins $y s$. The quantity that does not
+# change is the **geometric margin**, the signed distance of a point to the boundary $w \cdot x + b = 0$:
+#
+# $$\gamma_i = \frac{y_i\,(w \cdot x_i + b)}{\lVert w \rVert}.$$
+#
+# Write `geometric_margin(x, targets, weight, bias)`: `x` of shape `(N, D)`, `targets` in $\{-1, +1\}$ of
+# shape `(N,)`, `weight` of shape `(D,)`, `bias` a Python float; return a float tensor of shape `(N,)`.
+# It is positive for a correctly classified point, negative for a misclassified one, and does not
+# change when $(w, b)$ is multiplied by any $c > 0$ (the check tests that).
 
-# %% tags=["exercise:predict_labels"]
-def predict_labels(scores):
+# %% tags=["exercise:geometric_margin"]
+def geometric_margin(x, targets, weight, bias):
     ### BEGIN SOLUTION
-    return torch.where(scores >= 0, 1.0, -1.0).to(scores.dtype)
+    return targets * (x @ weight + bias) / torch.linalg.vector_norm(weight)
     ### END SOLUTION
 
 
 # %%
-print(predict_labels(torch.tensor([2.0, 0.3, 0.0, -0.5])).tolist())
+x = torch.tensor([[1.0, 2.0], [-1.0, 1.0]])
+w, b, y = torch.tensor([3.0, 4.0]), 1.0, torch.tensor([1.0, -1.0])
+print(geometric_margin(x, y, w, b).tolist(), geometric_margin(x, y, 10 * w, 10 * b).tolist())
 
-# %% tags=["check:predict_labels"]
-check("predict_labels", predict_labels)
+# %% tags=["check:geometric_margin"]
+check("geometric_margin", geometric_margin)
 
 
 # %% [markdown]

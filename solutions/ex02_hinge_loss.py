@@ -43,7 +43,10 @@ utils.seed_everything(0)
 #
 # Write `hinge_loss(scores, targets, margin=1.0)`: scores of shape `(N,)`, targets in $\{-1,+1\}$ of
 # shape `(N,)`, returning the **mean** over the batch of $\max(0, \text{margin} - y s)$ as a 0-dim
-# tensor that autograd can differentiate. Use only tensor operations (no `utils.hinge_loss`).
+# tensor that autograd can differentiate. Use only tensor operations.
+#
+# **Not allowed here** (each raises an error while the check runs your function): `utils.hinge_loss`, anything
+# from `utils.losses`, `F.margin_ranking_loss`, `F.multi_margin_loss`, `F.hinge_embedding_loss`.
 
 # %% tags=["exercise:hinge_loss"]
 def hinge_loss(scores, targets, margin=1.0):
@@ -62,19 +65,25 @@ check("hinge_loss", hinge_loss)
 # Derive $\partial L / \partial s_i$ for the **mean** hinge loss $L = \frac1N \sum_i \max(0, m - y_i s_i)$,
 # then implement `hinge_gradient(scores, targets, margin=1.0)` returning a tensor of shape `(N,)`
 # **without autograd**. Compare it with autograd on the chapter's four scores before you run the check.
+# At the kink $y_i s_i = m$ the loss has no derivative; use the subgradient autograd gives there (its
+# `torch.clamp` passes the gradient at the bound), $-y_i/N$: the check has examples exactly at the margin.
+#
+# **Not allowed here** (each raises an error while the check runs your function): autograd
+# (`torch.autograd.grad`, `.backward()`), `utils.hinge_loss`, anything from `utils.losses`,
+# `F.margin_ranking_loss`, `F.multi_margin_loss`, `F.hinge_embedding_loss`.
 #
 # *Your derivation:*
 #
 # ### BEGIN SOLUTION
 # Inside the margin ($y_i s_i < m$) the term is $m - y_i s_i$, whose derivative in $s_i$ is $-y_i$; outside it
 # the term is constant 0. Each term enters the mean with weight $1/N$, so
-# $\partial L/\partial s_i = -y_i/N$ if $y_i s_i < m$, else $0$.
+# $\partial L/\partial s_i = -y_i/N$ if $y_i s_i \le m$ (the kink included, by the convention above), else $0$.
 # ### END SOLUTION
 
 # %% tags=["exercise:hinge_gradient"]
 def hinge_gradient(scores, targets, margin=1.0):
     ### BEGIN SOLUTION
-    inside = targets * scores < margin
+    inside = targets * scores <= margin  # the kink y s = m included: autograd's convention
     return torch.where(inside, -targets, torch.zeros_like(targets)) / scores.numel()
     ### END SOLUTION
 

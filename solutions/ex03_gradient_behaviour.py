@@ -50,6 +50,10 @@ utils.seed_everything(0)
 # $\{-1,+1\}$ of shape `(N,)`, `margin` a float $\ge 0$; return a **bool** tensor of shape `(N,)`, `True`
 # for the examples whose gradient under `utils.hinge_loss(scores, targets, margin=margin)` is nonzero.
 # Convention: an example exactly at the kink, $ys = m$, **is active** (so the mask is $ys \le m$).
+#
+# **Not allowed here** (each raises an error while the check runs your function): autograd
+# (`torch.autograd.grad`, `.backward()`), `utils.hinge_loss`, anything from `utils.losses`,
+# `F.margin_ranking_loss`, `F.multi_margin_loss`, `F.hinge_embedding_loss`.
 
 # %% tags=["exercise:active_examples"]
 def active_examples(scores, targets, margin=1.0):
@@ -87,8 +91,12 @@ check("active_examples", active_examples)
 # Run it below and look at the examples with label 0: their loss is 1 whatever the score, and their
 # gradient is 0, so the model never learns to push them down. Write the fixed
 # `hinge_from_01_labels(scores, labels01)`: `scores` float of shape `(N,)`, `labels01` of shape `(N,)`
-# with values in $\{0, 1\}$ (float or integer dtype); return the **mean** hinge loss with margin 1 as a
+# with values in $\{0, 1\}$ (float, bool or any integer dtype, `uint8` included: convert before
+# doing arithmetic, since `2 * labels01 - 1` wraps around in `uint8`); return the **mean** hinge loss with margin 1 as a
 # 0-dim tensor that autograd can differentiate, after converting the labels to $y = 2\,\text{labels01} - 1$.
+#
+# **Not allowed here** (each raises an error while the check runs your function): `utils.hinge_loss`, anything
+# from `utils.losses`, `F.margin_ranking_loss`, `F.multi_margin_loss`, `F.hinge_embedding_loss`.
 
 # %%
 def buggy_hinge_from_01_labels(scores, labels01):

@@ -44,6 +44,9 @@ utils.seed_everything(0)
 # $\{-1,+1\}$ of shape `(N,)`, `margin` a float $\ge 0$; return the **mean** over the batch of
 # $\max(0, \text{margin} - ys)^2$ as a 0-dim tensor that autograd can differentiate. Use only tensor
 # operations (not `utils.squared_hinge_loss`).
+#
+# **Not allowed here** (each raises an error while the check runs your function): `utils.squared_hinge_loss`,
+# anything from `utils.losses`, `F.multi_margin_loss`.
 
 # %% tags=["exercise:squared_hinge_loss"]
 def squared_hinge_loss(scores, targets, margin=1.0):
@@ -64,6 +67,10 @@ check("squared_hinge_loss", squared_hinge_loss)
 # `squared_hinge_gradient(scores, targets, margin=1.0)` returning a tensor of shape `(N,)` **without
 # autograd** (no `.backward()`, no `torch.autograd`). Then run the comparison cell: your gradient
 # against autograd through your `squared_hinge_loss`, on random scores.
+#
+# **Not allowed here** (each raises an error while the check runs your function): autograd
+# (`torch.autograd.grad`, `.backward()`), `utils.squared_hinge_loss`, anything from `utils.losses`,
+# `F.multi_margin_loss`.
 #
 # *Your derivation:*
 #

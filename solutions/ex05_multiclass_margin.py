@@ -57,6 +57,9 @@ utils.seed_everything(0)
 # The sum runs over the **wrong** classes only, and is **not** divided by $C$ (unlike
 # `nn.MultiMarginLoss`). Never modify `scores` in place, and do not modify in place a tensor autograd
 # still needs.
+#
+# **Not allowed here** (each raises an error while the check runs your function):
+# `utils.multiclass_hinge_loss`, anything from `utils.losses`, `F.multi_margin_loss`.
 
 # %% tags=["exercise:multiclass_hinge_loss"]
 def multiclass_hinge_loss(scores, targets, margin=1.0):
@@ -82,6 +85,9 @@ check("multiclass_hinge_loss", multiclass_hinge_loss)
 #
 # the max running over the wrong classes only. (With $\Delta = 1$ this is what
 # `sklearn.metrics.hinge_loss` computes for more than two classes.)
+#
+# **Not allowed here** (each raises an error while the check runs your function):
+# `utils.multiclass_hinge_loss`, anything from `utils.losses`, `F.multi_margin_loss`.
 
 # %% tags=["exercise:crammer_singer_loss"]
 def crammer_singer_loss(scores, targets, margin=1.0):
@@ -117,8 +123,14 @@ def multiclass_hinge_loop(scores, targets, margin=1.0):
 # %% [markdown]
 # It is correct, and slow: $N \cdot C$ Python iterations, each launching small tensor operations. Write
 # `multiclass_hinge_vectorised(scores, targets, margin=1.0)` that returns **the same tensor of shape
-# `(N,)`** (one loss per example, not reduced) with no Python loop. The check times every case: a case
-# of $N = 1600$, $C = 20$ must run in under 0.25 s, which the loop misses by far.
+# `(N,)`** (one loss per example, not reduced) with no Python loop. **Vectorised** means: a fixed
+# number of tensor operations on the whole `(N, C)` batch, however large $N$ and $C$ are — no `for` over
+# rows or classes, no list comprehension, no `torch.stack` of per-row results. The check also times one
+# large case ($N = 30\,000$, $C = 20$) in CPU time: a vectorised answer takes about 0.01–0.03 s, a loop over
+# the rows about 0.8 s, and the budget is 0.2 s. At grading, this time is measured from outside your process.
+#
+# **Not allowed here** (each raises an error while the check runs your function):
+# `utils.multiclass_hinge_loss`, anything from `utils.losses`, `F.multi_margin_loss`.
 
 # %% tags=["exercise:multiclass_hinge_vectorised"]
 def multiclass_hinge_vectorised(scores, targets, margin=1.0):

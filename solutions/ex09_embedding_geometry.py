@@ -52,9 +52,12 @@ utils.seed_everything(0)
 #   left out of the average (it still serves as a possible neighbour of the others). This is the
 #   convention of `utils.retrieval.recall_at_k` and of Musgrave et al. (2020).
 #
-# Return the fraction of hits among the queries, a Python float in $[0, 1]$ (a 0-dim tensor is accepted
-# too). The check always has at least one class with two members, and its embeddings are random, so there
+# Return the fraction of hits among the queries, a Python float in $[0, 1]$ (not a 0-dim
+# tensor: use `.item()`). The check always has at least one class with two members, and its embeddings are random, so there
 # are no ties between distances. Use tensor operations (`torch.cdist` is fine); no `utils.retrieval`.
+#
+# **Not allowed here** (each raises an error while the check runs your function): anything from
+# `utils.retrieval`.
 
 # %% tags=["exercise:recall_at_1"]
 def recall_at_1(embeddings, labels):

@@ -53,6 +53,9 @@ utils.seed_everything(0)
 # Write `cosface_logits(cosines, targets, margin=0.35, scale=64.0)`: `cosines` is a float tensor `(N, C)`
 # with entries in $[-1, 1]$, `targets` an int64 tensor `(N,)` of class indices. Return the logits, a tensor
 # `(N, C)` differentiable with respect to `cosines`. Do not modify `cosines` in place.
+#
+# **Not allowed here** (each raises an error while the check runs your function): anything from
+# `utils.angular`.
 
 # %% tags=["exercise:cosface_logits"]
 def cosface_logits(cosines, targets, margin=0.35, scale=64.0):
@@ -76,23 +79,29 @@ check("cosface_logits", cosface_logits)
 # 1. **The branch.** $\cos(\theta + m)$ decreases in $\theta$ only while $\theta + m \le \pi$; beyond, it
 #    would rise again and reward a worse angle. There ArcFace uses $\cos\theta - m \sin m$ instead.
 # 2. **The clamp.** $\frac{d}{dc}\arccos c = -1/\sqrt{1 - c^2}$ is infinite at $c = \pm 1$. Compute
-#    $\theta = \arccos(\mathrm{clamp}(c, -1 + \varepsilon, 1 - \varepsilon))$ with $\varepsilon = 10^{-7}$.
+#    $\theta = \arccos(\mathrm{clamp}(c, -1 + \varepsilon, 1 - \varepsilon))$ with $\varepsilon = 10^{-6}$ (the
+#    value of chapter 12 and `utils.angular`).
 #
 # Write `arcface_logits(cosines, targets, margin=0.5, scale=64.0)` with `cosines` `(N, C)` and `targets`
 # `(N,)` as above, where for each row $i$ with target cosine $c = $ `cosines[i, targets[i]]`:
 #
-# - $\theta = \arccos(\mathrm{clamp}(c, -1 + 10^{-7}, 1 - 10^{-7}))$;
+# - $\theta = \arccos(\mathrm{clamp}(c, -1 + 10^{-6}, 1 - 10^{-6}))$;
 # - target logit $= s \cos(\theta + m)$ if $\theta + m \le \pi$, else $s\,(c - m \sin m)$ (with the
-#   **unclamped** $c$);
+#   **unclamped** $c$); exactly at $\theta + m = \pi$ (the check has such rows, $c = -\cos m$) the first
+#   branch applies: $s \cos \pi = -s$. Compute in the inputs' dtype (float64 in the check): in float32
+#   that boundary is not exact;
 # - every other logit $= s \cdot$ `cosines[i, j]`.
 #
 # Return the `(N, C)` logits, differentiable with respect to `cosines`, with **finite gradients even where
 # a target cosine is exactly ±1**. Do not modify `cosines` in place.
+#
+# **Not allowed here** (each raises an error while the check runs your function): anything from
+# `utils.angular`.
 
 # %% tags=["exercise:arcface_logits"]
 def arcface_logits(cosines, targets, margin=0.5, scale=64.0):
     ### BEGIN SOLUTION
-    eps = 1e-7
+    eps = 1e-6
     onehot = F.one_hot(targets, cosines.shape[1]).bool()
     theta = torch.acos(cosines.clamp(-1 + eps, 1 - eps))
     with_margin = torch.where(theta + margin <= math.pi, torch.cos(theta + margin), cosines - margin * math.sin(margin))

@@ -47,7 +47,10 @@ utils.seed_everything(0)
 #
 # Write `violation_fraction(scores, targets, margin=1.0)`: `scores` float tensor `(N,)`, `targets` float
 # tensor `(N,)` in $\{-1, +1\}$. Return the fraction of the $N$ examples that violate the margin, a Python
-# float in $[0, 1]$ (a 0-dim tensor is accepted too).
+# float in $[0, 1]$ (not a 0-dim tensor: use `.item()`).
+#
+# **Not allowed here** (each raises an error while the check runs your function):
+# `utils.ranking.violation_fraction`.
 
 # %% tags=["exercise:violation_fraction"]
 def violation_fraction(scores, targets, margin=1.0):
@@ -86,6 +89,9 @@ check("violation_fraction", violation_fraction)
 #
 # The check compares returned values only, so it grades the small wrapper below your function (given —
 # do not change it), which turns your `ValueError` into the string `"ValueError"`.
+#
+# **Not allowed here** (each raises an error while the check runs your function): anything from
+# `utils.labels`.
 
 # %% tags=["exercise:to_plus_minus_one"]
 def to_plus_minus_one(labels):

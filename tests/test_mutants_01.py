@@ -6,22 +6,25 @@ import torch
 from utils import checks
 
 
-def predict_sign(scores):
-    return torch.sign(scores).float()
+def geo_functional(x, targets, weight, bias):
+    return targets * (x.matmul(weight) + bias)
 
 
-def predict_strict(scores):
-    labels = -torch.ones_like(scores)
-    labels[scores > 0] = 1.0
-    return labels
+def geo_unsigned(x, targets, weight, bias):
+    return (x @ weight + bias) / weight.norm()
 
 
-def predict_01(scores):
-    return torch.heaviside(scores, torch.tensor(1.0, dtype=scores.dtype))
+def geo_bias_in_norm(x, targets, weight, bias):
+    w = torch.cat([weight, torch.tensor([bias], dtype=weight.dtype)])
+    return targets * (x @ weight + bias) / w.norm()
 
 
-def predict_swapped(scores):
-    return 1.0 - 2.0 * (scores >= 0).to(scores.dtype)
+def geo_squared_norm(x, targets, weight, bias):
+    return targets * (x @ weight + bias) / (weight @ weight)
+
+
+def geo_no_bias(x, targets, weight, bias):
+    return targets * (x * weight).sum(dim=1) / torch.sqrt((weight**2).sum())
 
 
 def report_strict(scores, targets, margin=1.0):
@@ -55,10 +58,11 @@ def report_fixed_margin(scores, targets, margin=1.0):
 
 
 MUTANTS = [
-    ("predict_labels", "torch.sign at the tie", predict_sign),
-    ("predict_labels", "tie sent to -1", predict_strict),
-    ("predict_labels", "labels {0,1}", predict_01),
-    ("predict_labels", "classes swapped", predict_swapped),
+    ("geometric_margin", "functional margin, not geometric", geo_functional),
+    ("geometric_margin", "targets forgotten", geo_unsigned),
+    ("geometric_margin", "bias inside the norm", geo_bias_in_norm),
+    ("geometric_margin", "squared norm", geo_squared_norm),
+    ("geometric_margin", "bias forgotten", geo_no_bias),
     ("margin_report", "strict boundary at the margin", report_strict),
     ("margin_report", "tie at zero counted as misclassified", report_tie_wrong),
     ("margin_report", "labels treated as {0,1}", report_01),
@@ -79,6 +83,7 @@ def test_every_catalogued_mistake_has_a_mutant():
         assert covered == {m.name for m in checks.get(name).mistakes}, name
 
 
-def test_an_integer_valued_result_is_accepted():
-    report = checks.evaluate("predict_labels", lambda scores: torch.where(scores < 0, -1, 1))
+def test_a_float32_computation_is_accepted():
+    report = checks.evaluate("geometric_margin", lambda x, targets, weight, bias:
+                             (targets * (x.float() @ weight.float() + bias) / weight.float().norm()))
     assert report.status == "pass", report.message

@@ -46,6 +46,11 @@ def hinge_summed(scores, labels01):
     return torch.clamp(1.0 - y * scores, min=0).sum()
 
 
+def hinge_integer_arithmetic(scores, labels01):
+    y = labels01 * 2 - 1  # wraps around for uint8 labels
+    return torch.relu(1 - y * scores).mean()
+
+
 MUTANTS = [
     ("active_examples", "kink counted as inactive", active_strict),
     ("active_examples", "active set from the sign, not the margin", active_sign),
@@ -56,6 +61,7 @@ MUTANTS = [
     ("hinge_from_01_labels", "conversion flipped", hinge_flipped),
     ("hinge_from_01_labels", "labels only doubled", hinge_doubled),
     ("hinge_from_01_labels", "sum instead of mean", hinge_summed),
+    ("hinge_from_01_labels", "integer arithmetic on the labels", hinge_integer_arithmetic),
 ]
 
 

@@ -15,7 +15,14 @@ def ww_all_classes(scores, targets, margin=1.0):
 
 
 def ww_torch_module(scores, targets, margin=1.0):
-    return nn.MultiMarginLoss(margin=margin)(scores, targets)
+    rows = torch.arange(len(targets))
+    m = torch.relu(scores - scores[rows, targets].unsqueeze(1) + margin)
+    m = m * (1 - nn.functional.one_hot(targets, scores.shape[1]))
+    return m.mean(dim=1).mean()  # averages over the classes, as nn.MultiMarginLoss does
+
+
+def ww_shortcut_module(scores, targets, margin=1.0):
+    return scores.shape[1] * nn.MultiMarginLoss(margin=margin)(scores, targets)
 
 
 def ww_no_clamp(scores, targets, margin=1.0):
@@ -123,6 +130,14 @@ def vec_loop(scores, targets, margin=1.0):
     return losses
 
 
+def cs_zero_mask(scores, targets, margin=1.0):
+    rows = torch.arange(len(targets))
+    correct = scores[rows, targets]
+    others = scores.clone()
+    others[rows, targets] = 0.0
+    return torch.relu(margin - correct + others.max(dim=1).values).mean()
+
+
 MUTANTS = [
     ("multiclass_hinge_loss", "correct class counted", ww_all_classes),
     ("multiclass_hinge_loss", "mean over classes", ww_torch_module),
@@ -131,11 +146,11 @@ MUTANTS = [
     ("multiclass_hinge_loss", "margin ignored", ww_fixed_margin),
     ("multiclass_hinge_loss", "sum over the batch", ww_batch_sum),
     ("multiclass_hinge_loss", "inplace", ww_inplace_relu),
-    ("multiclass_hinge_loss", "in-place operation", ww_inplace_input),
     ("crammer_singer_loss", "max includes the correct class", cs_max_all),
     ("crammer_singer_loss", "sum instead of max (Weston-Watkins)", cs_sum),
     ("crammer_singer_loss", "missing clamp", cs_no_clamp),
     ("crammer_singer_loss", "margin ignored", cs_fixed_margin),
+    ("crammer_singer_loss", "target masked with 0, not -inf", cs_zero_mask),
     ("multiclass_hinge_vectorised", "correct class counted", vec_all_classes),
     ("multiclass_hinge_vectorised", "reduced to a scalar", vec_scalar),
     ("multiclass_hinge_vectorised", "missing clamp", vec_no_clamp),
@@ -180,3 +195,14 @@ def test_the_vectorised_solution_runs_far_under_its_budget():
         cases = checks.cases_for(exercise, hidden=hidden)
         outcomes = checks.run_cases(exercise, fast, cases)
         assert max(o.seconds for o in outcomes) < exercise.max_seconds / 3
+
+
+def test_writing_into_the_input_is_named():
+    report = checks.evaluate("multiclass_hinge_loss", ww_inplace_input)
+    assert report.status == "fail" and "input `scores`" in report.message, report.message
+
+
+def test_the_torch_module_is_a_forbidden_shortcut():
+    report = checks.evaluate("multiclass_hinge_loss", ww_shortcut_module)
+    assert report.status == "forbidden" and report.score == 0
+    assert "may not call torch.nn.functional.multi_margin_loss" in report.message, report.message

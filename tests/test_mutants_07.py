@@ -25,7 +25,9 @@ def trip_summed(anchor, positive, negative, margin=1.0):
 
 
 def trip_fixed_margin(anchor, positive, negative, margin=1.0):
-    return F.triplet_margin_loss(anchor, positive, negative, margin=1.0, eps=0.0)
+    d_ap = (anchor - positive).norm(dim=1)
+    d_an = (anchor - negative).norm(dim=1)
+    return torch.relu(d_ap - d_an + 1.0).mean()
 
 
 def trip_torch_eps(anchor, positive, negative, margin=1.0):

@@ -30,16 +30,17 @@ def cosface_margin_after_scale(cosines, targets, margin=0.35, scale=64.0):
     return logits - mask * margin
 
 
-EPS = 1e-7
+EPS = 1e-6
 
 
-def _arcface(cosines, targets, margin, scale, *, clamp=True, branch=True, every_class=False):
+def _arcface(cosines, targets, margin, scale, *, clamp=True, branch=True, every_class=False, strict=False):
     rows = torch.arange(len(targets))
     c = cosines if every_class else cosines[rows, targets]
     theta = torch.arccos(torch.clamp(c, -1 + EPS, 1 - EPS) if clamp else c)
     target = torch.cos(theta + margin)
     if branch:
-        target = torch.where(theta > math.pi - margin, c - margin * math.sin(margin), target)
+        beyond = theta >= math.pi - margin if strict else theta > math.pi - margin
+        target = torch.where(beyond, c - margin * math.sin(margin), target)
     if every_class:
         return scale * target
     out = cosines.clone()
@@ -63,6 +64,10 @@ def arcface_no_branch(cosines, targets, margin=0.5, scale=64.0):
     return _arcface(cosines, targets, margin, scale, branch=False)
 
 
+def arcface_strict(cosines, targets, margin=0.5, scale=64.0):
+    return _arcface(cosines, targets, margin, scale, strict=True)
+
+
 def arcface_no_clamp(cosines, targets, margin=0.5, scale=64.0):
     return _arcface(cosines, targets, margin, scale, clamp=False)
 
@@ -77,6 +82,7 @@ MUTANTS = [
     ("arcface_logits", "margin taken in degrees", arcface_degrees),
     ("arcface_logits", "missing the θ + m > π branch", arcface_no_branch),
     ("arcface_logits", "arccos without clamp", arcface_no_clamp),
+    ("arcface_logits", "strict < at θ + m = π", arcface_strict),
 ]
 
 

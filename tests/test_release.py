@@ -114,7 +114,7 @@ def test_bundle_exercises_run_and_fail_only_at_their_checks(bundle):
                 assert all(e.ename == "NotImplementedError" for e in errors), \
                     f"{path.name}: a non-check cell failed: {errors[0].ename}: {errors[0].evalue}"
             elif cell.source.strip():
-                assert errors and errors[0].ename == "AssertionError", f"{path.name}: check cell did not fail"
+                assert errors and errors[0].ename == "CheckFailed", f"{path.name}: check cell did not fail"
                 assert "not implemented yet" in errors[0].evalue
 
 

@@ -7,6 +7,7 @@ Usage (from the repository root)::
     python -m utils.book build chapters/03_gradient_behaviour.py   # just these sources
     python -m utils.book check            # rewrite nothing; exit 1 naming every stale file
     python -m utils.book release --out DIR   # the student bundle: no solutions, no hidden cases
+    python -m utils.book mutants [EXERCISE ...]   # mutation testing of the checks (utils/checks/mutants.py)
 
 Sources of truth (DESIGN.md): the py:percent files in ``chapters/`` and ``solutions/``. Generated:
 
@@ -355,7 +356,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="exit 1 naming every generated file that is stale")
     r = sub.add_parser("release", help="write the student bundle (no solutions, no hidden cases)")
     r.add_argument("--out", type=Path, required=True, help="a new, empty folder")
+    m = sub.add_parser("mutants", help="mutants of each solution: killed / survived by the checks' cases")
+    m.add_argument("exercises", nargs="*", help="exercise names (default: all)")
     args = parser.parse_args(argv)
+    if args.command == "mutants":
+        from utils.checks import mutants
+
+        return mutants.main(args.exercises or None)
     if args.command == "check":
         return check()
     if args.command == "release":

@@ -20,11 +20,8 @@ ANY_TENSOR = _AnyTensor()
 
 
 def number_close(got, expected) -> bool:
-    """A number (float, or 0-dim tensor) close to the expected one; NaN equals NaN (a mimicked mistake)."""
-    if isinstance(got, torch.Tensor):
-        if got.numel() != 1:
-            return False
-        got = got.item()
+    """A Python number (not a tensor: the statements ask for a Python float) close to the expected one;
+    NaN equals NaN (a mimicked mistake)."""
     if isinstance(got, bool) or not isinstance(got, (int, float)):
         return False
     if math.isnan(expected) or math.isnan(got):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from utils.checks import Exercise, Mistake, register
+from utils.checks import Exercise, Mistake, grouped, register
 
 
 def _quantised(n: int, generator: torch.Generator, step: float = 0.25) -> torch.Tensor:
@@ -16,54 +16,66 @@ def _signs(n: int, generator: torch.Generator) -> torch.Tensor:
     return torch.randint(0, 2, (n,), generator=generator).to(torch.float64) * 2 - 1
 
 
-# --------------------------------------------------------------------------- predict_labels
-def _label_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
-    cases = [dict(scores=torch.tensor([2.0, 0.3, 0.0, -0.5, -2.0], dtype=torch.float64))]
-    sizes = (6, 40)
+# --------------------------------------------------------------------------- geometric_margin
+# (Issue 13: this exercise replaced ``predict_labels``, whose answer chapter 01 prints verbatim.)
+def _geometric_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
+    """Points, ±1 targets, a linear scorer (w, b); the same scorer rescaled by c > 0 must give the same
+    margins (the chapter's section 5: the margin size only sets the scale of w)."""
+    x = torch.tensor([[1.0, 2.0], [0.0, 0.0], [-1.0, 1.0], [2.0, -2.0]], dtype=torch.float64)
+    targets = torch.tensor([1.0, -1.0, 1.0, -1.0], dtype=torch.float64)
+    weight, bias = torch.tensor([3.0, 4.0], dtype=torch.float64), 1.0  # ||w|| = 5, exact
+    cases = grouped("the worked example", dict(x=x, targets=targets, weight=weight, bias=bias))
+    cases += grouped("the scorer rescaled: (c·w, c·b) gives the same margins",
+                     *(dict(x=x, targets=targets, weight=c * weight, bias=c * bias) for c in (0.5, 4.0)))
+    shapes = ((6, 2), (40, 5))
     ### BEGIN HIDDEN
-    if hidden:  # the grader's cases: other sizes (one example, odd, large)
-        sizes = (1, 9, 100, 513)
+    if hidden:  # the grader's cases: one example, one dimension, wide
+        shapes = ((1, 3), (9, 1), (100, 16))
     ### END HIDDEN
-    for n in sizes:
-        scores = _quantised(n, generator)
-        scores[0] = 0.0  # every case has a tie
-        cases.append(dict(scores=scores))
-    ### BEGIN HIDDEN
-    if hidden:  # edge cases: signed zero, tiny scores, all ties
-        cases.append(dict(scores=torch.tensor([-0.0, 1e-300, -1e-300], dtype=torch.float64)))
-        cases.append(dict(scores=torch.zeros(4, dtype=torch.float64)))
-    ### END HIDDEN
+    for n, d in shapes:
+        x = torch.randn(n, d, generator=generator, dtype=torch.float64)
+        weight = torch.randn(d, generator=generator, dtype=torch.float64)
+        bias = float(torch.randn((), generator=generator, dtype=torch.float64))
+        cases += grouped("one example" if n == 1 else "random points and scorers",
+                         dict(x=x, targets=_signs(n, generator), weight=weight, bias=bias))
     return cases
 
 
-def _reference_labels(scores):
-    plus = torch.ones_like(scores, dtype=torch.float64)
-    return torch.where(scores < 0, -plus, plus)
+def _reference_geometric(x, targets, weight, bias):
+    norm = sum(w * w for w in weight.tolist()) ** 0.5
+    return torch.tensor([y * (sum(a * w for a, w in zip(row, weight.tolist())) + bias) / norm
+                         for row, y in zip(x.tolist(), targets.tolist())], dtype=torch.float64)
 
 
-PREDICT_LABELS = register(Exercise(
-    name="predict_labels",
+GEOMETRIC_MARGIN = register(Exercise(
+    name="geometric_margin",
     notebook="ex01_binary_margins",
-    function="predict_labels",
+    function="geometric_margin",
     points=1,
-    reference=_reference_labels,
-    make_cases=_label_cases,
+    reference=_reference_geometric,
+    make_cases=_geometric_cases,
     mistakes=(
-        Mistake("torch.sign at the tie",
-                "torch.sign(0) is 0, which is no class: the chapter's rule sends the tie s = 0 to +1 "
-                "(+1 where s >= 0, -1 where s < 0).",
-                lambda scores: torch.sign(scores)),
-        Mistake("tie sent to -1",
-                "you test s > 0, so the tie s = 0 becomes -1; the chapter's rule is +1 where s >= 0.",
-                lambda scores: torch.where(scores > 0, 1.0, -1.0).to(torch.float64)),
-        Mistake("labels {0,1}",
-                "your labels are {0, 1}; the chapter's classes are -1 and +1 (return -1.0 where s < 0).",
-                lambda scores: (scores >= 0).to(torch.float64)),
-        Mistake("classes swapped",
-                "positive scores must give +1 and negative scores -1; yours are the other way round.",
-                lambda scores: torch.where(scores >= 0, -1.0, 1.0).to(torch.float64)),
+        Mistake("functional margin, not geometric",
+                "you return y·(w·x + b), which doubles when (w, b) doubles; divide by ||w|| to get the "
+                "distance to the boundary, which does not depend on the scale of the scorer.",
+                lambda x, targets, weight, bias: targets * (x @ weight + bias)),
+        Mistake("targets forgotten",
+                "your distances are signed by the side of the boundary, not by correctness: multiply by "
+                "the target y, so that a misclassified point gets a negative margin.",
+                lambda x, targets, weight, bias: (x @ weight + bias) / weight.norm()),
+        Mistake("bias inside the norm",
+                "divide by ||w|| only: the bias shifts the boundary, it does not tilt it, so it is not part "
+                "of the normal vector.",
+                lambda x, targets, weight, bias:
+                    targets * (x @ weight + bias) / (weight.pow(2).sum() + bias**2).sqrt()),
+        Mistake("squared norm",
+                "divide by ||w||, not ||w||² (w / ||w|| is the unit normal of the boundary).",
+                lambda x, targets, weight, bias: targets * (x @ weight + bias) / weight.pow(2).sum()),
+        Mistake("bias forgotten",
+                "the score is w·x + b: include the bias, or the boundary goes through the origin.",
+                lambda x, targets, weight, bias: targets * (x @ weight) / weight.norm()),
     ),
-    description="The chapter's sign rule: +1 where s >= 0 (the tie included), -1 where s < 0.",
+    description="Geometric margin y (w·x + b) / ||w||: invariant to rescaling the scorer.",
 ))
 
 

@@ -4,23 +4,42 @@ from __future__ import annotations
 
 import torch
 
-from utils.checks import Exercise, Mistake, register
+from utils.checks import Exercise, Mistake, grouped, register
+
+# What would answer the exercises for the student (issue 13): refused while their function runs.
+LOSS_SHORTCUTS = ("utils.hinge_loss", "utils.losses", "torch.nn.functional.margin_ranking_loss",
+                  "torch.nn.functional.multi_margin_loss", "torch.nn.functional.hinge_embedding_loss")
+AUTOGRAD = ("torch.autograd.grad", "torch.autograd.backward", "torch.Tensor.backward", "torch.autograd.functional")
 
 
-def _binary_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
-    """Scores and {-1,+1} targets: a fixed case from the chapter, then random ones with various margins."""
-    cases = [dict(scores=torch.tensor([2.0, 0.3, -0.5, -2.0], dtype=torch.float64),
-                  targets=torch.tensor([1.0, 1.0, -1.0, -1.0], dtype=torch.float64), margin=1.0)]
-    sizes, margins = (5, 32), (1.0, 0.5, 2.0)
+def _binary_cases(generator: torch.Generator, hidden: bool, kink: bool = False) -> list[dict]:
+    """Scores and {-1,+1} targets: the chapter's four scores; with ``kink``, scores on a grid of 1/4 so that
+    y·s equals the margin exactly (where the gradient is a convention: relu and clamp differ there, so the
+    loss exercise does not test it); random batches of various sizes and margins."""
+    cases = grouped("the worked example", dict(
+        scores=torch.tensor([2.0, 0.3, -0.5, -2.0], dtype=torch.float64),
+        targets=torch.tensor([1.0, 1.0, -1.0, -1.0], dtype=torch.float64), margin=1.0))
+    kinks = grouped("examples exactly at the margin (y·s = m)", dict(
+        scores=torch.tensor([1.0, -1.0, 0.5, 2.0, -2.0, 0.0], dtype=torch.float64),
+        targets=torch.tensor([1.0, -1.0, 1.0, 1.0, -1.0, -1.0], dtype=torch.float64), margin=1.0))
+    sizes, margins, grid = (5, 32), (1.0, 0.5, 2.0), (16, 0.5)
     ### BEGIN HIDDEN
     if hidden:  # the grader's cases: other sizes (one example, odd, large) and margins (0 included)
-        sizes, margins = (1, 7, 64, 257), (1.0, 0.0, 2.5)
+        sizes, margins, grid = (1, 7, 64, 257), (1.0, 0.0, 2.5), (40, 1.5)
     ### END HIDDEN
+    n, margin = grid
+    scores = torch.randint(-12, 13, (n,), generator=generator).to(torch.float64) / 4
+    targets = torch.randint(0, 2, (n,), generator=generator).to(torch.float64) * 2 - 1
+    scores[: n // 2] = margin * targets[: n // 2]  # half of them on the kink
+    kinks += grouped("examples exactly at the margin (y·s = m)", dict(scores=scores, targets=targets, margin=margin))
+    if kink:
+        cases += kinks
     for n in sizes:
         for margin in margins:
             scores = 3 * torch.randn(n, generator=generator, dtype=torch.float64)
             targets = torch.randint(0, 2, (n,), generator=generator).to(torch.float64) * 2 - 1
-            cases.append(dict(scores=scores, targets=targets, margin=margin))
+            group = "one example" if n == 1 else "margin 0" if margin == 0 else "random batches, various margins"
+            cases += grouped(group, dict(scores=scores, targets=targets, margin=margin))
     return cases
 
 
@@ -29,8 +48,10 @@ def _reference_hinge(scores, targets, margin=1.0):
 
 
 def _reference_gradient(scores, targets, margin=1.0):
-    # d/ds of mean_i max(0, m - y_i s_i): -y_i / N where the margin is violated (y s < m), else 0.
-    return torch.where(targets * scores < margin, -targets, torch.zeros_like(targets)) / scores.numel()
+    # d/ds of mean_i max(0, m - y_i s_i): -y_i / N where y s <= m, else 0. At the kink y s = m the loss has
+    # no derivative; the exercise fixes the subgradient autograd gives there (torch.clamp passes the
+    # gradient at its bound), -y/N, so the student's gradient can be compared with autograd's everywhere.
+    return torch.where(targets * scores <= margin, -targets, torch.zeros_like(targets)) / scores.numel()
 
 
 HINGE_MISTAKES = (
@@ -62,6 +83,7 @@ HINGE_LOSS = register(Exercise(
     make_cases=_binary_cases,
     mistakes=HINGE_MISTAKES,
     grad_inputs=("scores",),
+    forbidden=LOSS_SHORTCUTS,
     description="Implement the mean hinge loss max(0, margin - y s) for targets in {-1, +1}.",
 ))
 
@@ -71,15 +93,20 @@ HINGE_GRADIENT = register(Exercise(
     function="hinge_gradient",
     points=2,
     reference=_reference_gradient,
-    make_cases=_binary_cases,
+    make_cases=lambda generator, hidden: _binary_cases(generator, hidden, kink=True),
     mistakes=(
         Mistake("gradient of the sum, not the mean",
                 "your gradient is N times too large: the loss is a mean, so each example's gradient is divided by N.",
-                lambda scores, targets, margin=1.0: torch.where(targets * scores < margin, -targets, 0 * targets)),
+                lambda scores, targets, margin=1.0: torch.where(targets * scores <= margin, -targets, 0 * targets)),
         Mistake("wrong sign",
                 "the sign is flipped: increasing y*s decreases the loss, so d/ds = -y/N inside the margin.",
                 lambda scores, targets, margin=1.0:
-                    torch.where(targets * scores < margin, targets, 0 * targets) / scores.numel()),
+                    torch.where(targets * scores <= margin, targets, 0 * targets) / scores.numel()),
+        Mistake("kink counted as inactive",
+                "at the kink y*s == margin the exercise takes autograd's subgradient, -y/N (the example is "
+                "still active): use y*s <= margin, not y*s < margin.",
+                lambda scores, targets, margin=1.0:
+                    torch.where(targets * scores < margin, -targets, 0 * targets) / scores.numel()),
         Mistake("active set from the sign, not the margin",
                 "you give gradient only to misclassified examples (y*s < 0); correctly classified examples "
                 "inside the margin (0 <= y*s < margin) still get -y/N.",
@@ -88,7 +115,8 @@ HINGE_GRADIENT = register(Exercise(
         Mistake("y forgotten",
                 "the gradient inside the margin is -y/N, not -1/N: the chain rule through y*s brings the factor y.",
                 lambda scores, targets, margin=1.0:
-                    torch.where(targets * scores < margin, -torch.ones_like(targets), 0 * targets) / scores.numel()),
+                    torch.where(targets * scores <= margin, -torch.ones_like(targets), 0 * targets) / scores.numel()),
     ),
+    forbidden=AUTOGRAD + LOSS_SHORTCUTS,
     description="Derive d loss / d scores of the mean hinge loss by hand and implement it without autograd.",
 ))

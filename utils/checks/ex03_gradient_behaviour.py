@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 
 import utils
-from utils.checks import Exercise, Mistake, register
+from utils.checks import Exercise, Mistake, grouped, register
+from utils.checks.ex02_hinge_loss import AUTOGRAD, LOSS_SHORTCUTS
 
 
 def _grid_scores(n: int, generator: torch.Generator) -> torch.Tensor:
@@ -65,14 +66,17 @@ ACTIVE_EXAMPLES = register(Exercise(
                 "the targets are already in {-1,+1}: do not convert them with 2*y - 1.",
                 lambda scores, targets, margin=1.0: (2 * targets - 1) * scores <= margin),
     ),
+    forbidden=AUTOGRAD + LOSS_SHORTCUTS,
     description="Boolean mask of the examples whose hinge-loss gradient is nonzero (utils.hinge_loss's convention).",
 ))
 
 
 # --------------------------------------------------------------------------- hinge_from_01_labels
 def _labels01_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
-    cases = [dict(scores=torch.tensor([2.0, 0.3, -0.5, -2.0], dtype=torch.float64),
-                  labels01=torch.tensor([1.0, 1.0, 0.0, 0.0], dtype=torch.float64))]
+    """Float {0,1} labels, and integer labels of every dtype a data loader may give (uint8 included, where
+    ``2 * labels - 1`` wraps around to 255)."""
+    cases = grouped("the worked example", dict(scores=torch.tensor([2.0, 0.3, -0.5, -2.0], dtype=torch.float64),
+                                               labels01=torch.tensor([1.0, 1.0, 0.0, 0.0], dtype=torch.float64)))
     sizes = (8, 50)
     ### BEGIN HIDDEN
     if hidden:  # the grader's cases: other sizes (one example, odd, large)
@@ -81,11 +85,10 @@ def _labels01_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
     for n in sizes:
         scores = 2 * torch.randn(n, generator=generator, dtype=torch.float64)
         labels = torch.randint(0, 2, (n,), generator=generator)
-        cases.append(dict(scores=scores, labels01=labels.to(torch.float64)))
-        ### BEGIN HIDDEN
-        if hidden:  # integer labels, as a data loader gives them
-            cases.append(dict(scores=scores.flip(0), labels01=labels.clone()))
-        ### END HIDDEN
+        labels[0] = 0
+        cases += grouped("float labels", dict(scores=scores, labels01=labels.to(torch.float64)))
+        for dtype in (torch.int64, torch.uint8, torch.bool):
+            cases += grouped(f"integer labels ({dtype})", dict(scores=scores.flip(0), labels01=labels.to(dtype)))
     return cases
 
 
@@ -104,17 +107,23 @@ HINGE_FROM_01_LABELS = register(Exercise(
         Mistake("bug left in: {0,1} labels used as targets",
                 "with a label 0 the term max(0, 1 - 0*s) is 1 whatever the score, and its gradient is 0: "
                 "convert the labels to {-1,+1} first, y = 2*labels01 - 1.",
-                lambda scores, labels01: torch.clamp(1 - labels01 * scores, min=0).mean()),
+                lambda scores, labels01: torch.clamp(1 - labels01.double() * scores, min=0).mean()),
         Mistake("conversion flipped",
                 "you map 1 -> -1 and 0 -> +1; the class labelled 1 is the positive class: y = 2*labels01 - 1.",
-                lambda scores, labels01: torch.clamp(1 - (1 - 2 * labels01) * scores, min=0).mean()),
+                lambda scores, labels01: torch.clamp(1 - (1 - 2 * labels01.double()) * scores, min=0).mean()),
         Mistake("labels only doubled",
                 "2*labels01 gives {0, 2}, not {-1,+1}: subtract 1, y = 2*labels01 - 1.",
-                lambda scores, labels01: torch.clamp(1 - 2 * labels01 * scores, min=0).mean()),
+                lambda scores, labels01: torch.clamp(1 - 2 * labels01.double() * scores, min=0).mean()),
         Mistake("sum instead of mean",
                 "the values are N times too large: the fixed function returns the mean over the batch.",
-                lambda scores, labels01: torch.clamp(1 - (2 * labels01 - 1) * scores, min=0).sum()),
+                lambda scores, labels01: torch.clamp(1 - (2 * labels01.double() - 1) * scores, min=0).sum()),
+        Mistake("integer arithmetic on the labels",
+                "2*labels01 - 1 computed in the labels' own dtype wraps around for uint8 labels (0 -> 255) "
+                "and fails for bool: convert the labels to the scores' dtype first, "
+                "labels01.to(scores.dtype).",
+                lambda scores, labels01: torch.clamp(1 - (2 * labels01 - 1) * scores, min=0).mean()),
     ),
     grad_inputs=("scores",),
+    forbidden=LOSS_SHORTCUTS,
     description="Fix a hinge loss that was fed {0,1} labels: convert them to {-1,+1}, mean hinge with margin 1.",
 ))

@@ -70,6 +70,7 @@ SQUARED_HINGE_LOSS = register(Exercise(
                 lambda scores, targets, margin=1.0: (_violation(scores, 2 * targets - 1, margin) ** 2).mean()),
     ),
     grad_inputs=("scores",),
+    forbidden=("utils.squared_hinge_loss", "utils.losses", "torch.nn.functional.multi_margin_loss"),
     description="Mean squared hinge loss max(0, margin - y s)^2 for targets in {-1, +1}.",
 ))
 
@@ -101,5 +102,9 @@ SQUARED_HINGE_GRADIENT = register(Exercise(
                 "the chain rule through y*s brings a factor y: -2*y*max(0, margin - y*s)/N, not -2*max(...)/N.",
                 lambda scores, targets, margin=1.0: -2 * _violation(scores, targets, margin) / scores.numel()),
     ),
+    forbidden=("torch.autograd.grad", "torch.autograd.backward", "torch.Tensor.backward", "torch.autograd.functional", "utils.squared_hinge_loss", "utils.losses", "torch.nn.functional.multi_margin_loss"),
+    equivalent_mutants={
+        'L3:11 * -> /': 'targets are ±1, so y·v and v/y are equal',
+    },
     description="d/ds of the mean squared hinge loss, derived by hand and implemented without autograd.",
 ))

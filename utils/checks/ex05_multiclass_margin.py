@@ -6,7 +6,10 @@ import torch
 import torch.nn.functional as F
 
 import utils
-from utils.checks import Exercise, Mistake, SpeedCase, register
+from utils.checks import Exercise, Mistake, SpeedCase, grouped, register
+
+# The library's own loss and PyTorch's (C * multi_margin_loss is Weston-Watkins; nn.MultiMarginLoss calls it).
+SHORTCUTS = ("utils.multiclass_hinge_loss", "utils.losses", "torch.nn.functional.multi_margin_loss")
 
 
 def _scores(n: int, c: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -19,8 +22,15 @@ def _scores(n: int, c: int, generator: torch.Generator) -> tuple[torch.Tensor, t
 
 
 def _cases(generator: torch.Generator, hidden: bool) -> list[dict]:
-    cases = [dict(scores=torch.tensor([[2.0, 1.5, -1.0], [0.0, 0.0, 3.0], [0.2, 1.1, 0.4]], dtype=torch.float64),
-                  targets=torch.tensor([0, 2, 0]), margin=1.0)]
+    cases = grouped("the worked example", dict(
+        scores=torch.tensor([[2.0, 1.5, -1.0], [0.0, 0.0, 3.0], [0.2, 1.1, 0.4]], dtype=torch.float64),
+        targets=torch.tensor([0, 2, 0]), margin=1.0))
+    cases += grouped("one example, two classes: shape (1, 2)", dict(
+        scores=torch.tensor([[-0.5, -2.0]], dtype=torch.float64), targets=torch.tensor([1]), margin=1.0))
+    # every wrong class below zero: a max over wrong classes that masks the target with 0 (not -inf) differs
+    cases += grouped("all scores negative", dict(
+        scores=-torch.tensor([[0.3, 1.7, 2.9], [2.2, 0.6, 1.3], [3.1, 1.15, 0.45]], dtype=torch.float64),
+        targets=torch.tensor([1, 0, 2]), margin=0.5))
     shapes, margins = ((5, 3), (16, 10)), (1.0, 0.5, 2.0)
     ### BEGIN HIDDEN
     if hidden:  # the grader's cases: other shapes (one example, two classes, many rows) and margins
@@ -29,7 +39,7 @@ def _cases(generator: torch.Generator, hidden: bool) -> list[dict]:
     for n, c in shapes:
         for margin in margins:
             scores, targets = _scores(n, c, generator)
-            cases.append(dict(scores=scores, targets=targets, margin=margin))
+            cases += grouped("random batches, various margins", dict(scores=scores, targets=targets, margin=margin))
     return cases
 
 
@@ -81,9 +91,6 @@ WW_MISTAKES = (
             "autograd needs a tensor you modified in place (e.g. zeroing the correct class in the output "
             "of relu, or `+=`/`[...] = ` on it). Build a new tensor instead: multiply by a mask, "
             "use masked_fill (not masked_fill_) or torch.where."),
-    Mistake("in-place operation",
-            "you modified the input `scores` in place; never write into the inputs. Compute the correct "
-            "class scores with gather or indexing into a new tensor, and mask with torch.where or masked_fill."),
 )
 
 MULTICLASS_HINGE_LOSS = register(Exercise(
@@ -95,6 +102,7 @@ MULTICLASS_HINGE_LOSS = register(Exercise(
     make_cases=_cases,
     mistakes=WW_MISTAKES,
     grad_inputs=("scores",),
+    forbidden=SHORTCUTS,
     description="Weston-Watkins multiclass hinge: sum over j != c of max(0, s_j - s_c + margin), mean over the batch.",
 ))
 
@@ -135,8 +143,15 @@ CRAMMER_SINGER_LOSS = register(Exercise(
                 lambda scores, targets, margin=1.0:
                     torch.clamp(1.0 - _correct(scores, targets).squeeze(1) + _best_wrong(scores, targets),
                                 min=0).mean()),
+        Mistake("target masked with 0, not -inf",
+                "you hide the correct class from the max by setting its score to 0; when every wrong class "
+                "scores below 0 that 0 wins the max. Mask it with -inf (masked_fill(mask, float('-inf'))).",
+                lambda scores, targets, margin=1.0:
+                    torch.clamp(margin - _correct(scores, targets).squeeze(1)
+                                + scores.masked_fill(~_others(scores, targets), 0.0).amax(dim=1), min=0).mean()),
     ),
     grad_inputs=("scores",),
+    forbidden=SHORTCUTS,
     description="Crammer-Singer multiclass hinge: max(0, margin - s_c + max_{j != c} s_j), mean over the batch.",
 ))
 
@@ -204,5 +219,6 @@ MULTICLASS_HINGE_VECTORISED = register(Exercise(
     max_seconds=0.25,  # the student's check, per case (its own timer); the grader uses the speed case below
     speed=SpeedCase(_speed_case, max_cpu_seconds=0.2,
                     measured="CPU: reference 2.5 ms, vectorised 0.01-0.03 s, row loops 0.70-0.87 s (30000 x 20)"),
+    forbidden=SHORTCUTS,
     description="Vectorise a double Python loop computing the per-example Weston-Watkins loss, shape (N,).",
 ))

@@ -55,6 +55,7 @@ RANKING_LOSS = register(Exercise(
                 lambda pos_scores, neg_scores, margin=1.0: _hinge(pos_scores, neg_scores, 1.0).mean()),
     ),
     grad_inputs=("pos_scores", "neg_scores"),
+    forbidden=("torch.nn.functional.margin_ranking_loss", "utils.ranking_margin_loss", "utils.losses", "utils.ranking"),
     description="Mean pairwise ranking loss max(0, margin - s_pos + s_neg).",
 ))
 
@@ -158,5 +159,6 @@ ALL_PAIRS_RANKING_LOSS = register(Exercise(
                     _hinge(pos_scores[:, None], neg_scores[None, :], margin).mean(dim=1)),
     ),
     grad_inputs=("pos_scores", "neg_scores"),
+    forbidden=("torch.nn.functional.margin_ranking_loss", "utils.ranking_margin_loss", "utils.losses", "utils.ranking"),
     description="Mean of max(0, margin - s_pos_i + s_neg_j) over all P*Q pairs (i, j).",
 ))

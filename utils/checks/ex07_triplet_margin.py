@@ -88,6 +88,7 @@ TRIPLET_LOSS = register(Exercise(
                 lambda anchor, positive, negative, margin=1.0:
                     F.triplet_margin_loss(anchor, positive, negative, margin=margin)),
     ),
+    forbidden=("torch.nn.functional.triplet_margin_loss", "torch.nn.functional.triplet_margin_with_distance_loss", "utils.triplet_margin_loss", "utils.losses"),
     description="Mean triplet loss max(0, d(a,p) - d(a,n) + margin) with the exact Euclidean distance.",
 ))
 
@@ -149,5 +150,6 @@ EXACT_TRIPLET_LOSS = register(Exercise(
                        - torch.nn.TripletMarginLoss(margin=margin)(anchor, positive, negative)).detach())),
     ),
     grad_inputs=("anchor", "positive", "negative"),
+    forbidden=("utils.triplet_margin_loss", "utils.losses"),  # F.triplet_margin_loss(eps=0) is a fix
     description="Triplet loss whose value and gradient are exact when anchor == positive (no eps).",
 ))

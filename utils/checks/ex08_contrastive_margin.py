@@ -101,6 +101,7 @@ CONTRASTIVE_LOSS = register(Exercise(
                 "chapter's form has no ½.", _halved),
     ),
     grad_inputs=("z1", "z2"),
+    forbidden=("utils.contrastive_margin_loss", "utils.losses"),
     description="Implement the chapter's contrastive loss y d² + (1 - y) max(0, m - d)², mean over pairs.",
 ))
 
@@ -168,5 +169,9 @@ SAFE_DISTANCE = register(Exercise(
                 lambda x, y: torch.linalg.vector_norm(x - y, dim=0)),
     ),
     grad_inputs=("x", "y"),
+    forbidden=("utils.distances",),
+    equivalent_mutants={
+        'L5:53 .ones_like -> .zeros_like': 'the outer torch.where discards sqrt(0) and sends it no gradient, so the placeholder value does not matter',
+    },
     description="Row-wise Euclidean distance whose gradient is finite (0) where the rows coincide.",
 ))

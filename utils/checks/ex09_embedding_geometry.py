@@ -130,6 +130,12 @@ RECALL_AT_1 = register(Exercise(
                 "left out of the average (the convention of utils.retrieval and of Musgrave et al. 2020). "
                 "Average over the points whose label occurs at least twice.", _lone_counted),
     ),
+    forbidden=("utils.retrieval",),
+    equivalent_mutants={
+        'L4:35 1 -> 0': 'the distance matrix is symmetric: argmin over dim 0 or dim 1 is the same',
+        'L6:65 1 -> 0': 'the label-equality matrix is symmetric: its row and column sums are equal',
+        'L7:11 .double -> .float': 'float32 arithmetic on a mean of booleans stays within the float32 tolerance the statement accepts',
+    },
     description="Leave-one-out Recall@1 with Euclidean nearest neighbours, over points that have a classmate.",
 ))
 
@@ -187,5 +193,8 @@ VERIFICATION_ACCURACY = register(Exercise(
                 "d >= threshold gives); return the fraction classified correctly, with 'same' for d < threshold.",
                 lambda distances, same, threshold: ((distances < threshold) != same).double().mean().item()),
     ),
+    equivalent_mutants={
+        'L3:11 .double -> .float': 'float32 arithmetic on a mean of booleans stays within the float32 tolerance the statement accepts',
+    },
     description="Accuracy of declaring a pair 'same' when its distance is below a threshold.",
 ))

@@ -4,31 +4,46 @@ from __future__ import annotations
 
 import torch
 
-from utils.checks import Exercise, Mistake, register
+from utils.checks import Exercise, Mistake, grouped, register
 
 NOTEBOOK = "ex10_hard_negative_mining"
 
 
 # --------------------------------------------------------------------------- batch_hard_triplets
 def _batch_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
-    """PK-like batches of random float64 embeddings (no distance ties), some with a singleton class."""
-    cases = [dict(embeddings=torch.tensor([[0.0, 0.0], [1.0, 0.0], [4.0, 0.0], [0.0, 2.0], [3.0, 3.0]],
-                                          dtype=torch.float64),
-                  labels=torch.tensor([0, 0, 0, 1, 2]))]
-    shapes = ((10, 2, None), (24, 4, None))
+    """The chapter-like example; points on an integer grid with duplicates (distance ties, broken by the
+    smallest index); singleton classes (no positive); one class only (no negative); random PK-like batches.
+    Tie cases stay under 25 points, where torch.cdist computes exact distances."""
+    cases = grouped("the worked example", dict(
+        embeddings=torch.tensor([[0.0, 0.0], [1.0, 0.0], [4.0, 0.0], [0.0, 2.0], [3.0, 3.0]], dtype=torch.float64),
+        labels=torch.tensor([0, 0, 0, 1, 2])))
+    cases += grouped("duplicated points (ties go to the smallest index)", dict(
+        embeddings=torch.tensor([[0.0, 0.0], [0.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0]], dtype=torch.float64),
+        labels=torch.tensor([0, 0, 1, 1, 1])))
+    grid_sizes, shapes = (12,), ((10, 2, None), (24, 4, None))
     ### BEGIN HIDDEN
     if hidden:  # the grader's cases: two singletons (no positive), odd, large and wide batches
-        shapes = ((2, 3, [0, 1]), (9, 2, None), (64, 16, None), (129, 8, None))
+        grid_sizes, shapes = (7, 20), ((2, 3, [0, 1]), (9, 2, None), (64, 16, None), (129, 8, None))
     ### END HIDDEN
+    for n in grid_sizes:
+        embeddings = torch.randint(0, 3, (n, 2), generator=generator).to(torch.float64)
+        embeddings[1] = embeddings[0]
+        labels = torch.randint(0, 3, (n,), generator=generator)
+        labels[1] = labels[0]
+        cases += grouped("duplicated points (ties go to the smallest index)", dict(embeddings=embeddings, labels=labels))
+    cases += grouped("singleton classes (anchors without a positive)", dict(
+        embeddings=torch.tensor([[0.0, 0.0], [2.0, 0.0], [0.0, 3.0], [1.0, 1.0]], dtype=torch.float64),
+        labels=torch.tensor([5, 7, 5, 9])))
+    cases += grouped("one class only (anchors without a negative)", dict(
+        embeddings=torch.randn(4, 3, generator=generator, dtype=torch.float64), labels=torch.zeros(4, dtype=torch.int64)))
+    cases += grouped("integer label dtypes", dict(
+        embeddings=torch.tensor([[0.0, 0.0], [1.0, 0.0], [4.0, 0.0], [0.0, 2.0]], dtype=torch.float64),
+        labels=torch.tensor([1, 1, 2, 2], dtype=torch.uint8)))
     for n, dim, fixed in shapes:
         labels = torch.tensor(fixed) if fixed is not None else torch.randint(0, max(2, n // 4), (n,), generator=generator)
         embeddings = torch.randn(n, dim, generator=generator, dtype=torch.float64)
-        cases.append(dict(embeddings=embeddings, labels=labels))
-    ### BEGIN HIDDEN
-    if hidden:  # one class only: no negatives, so no triplet at all
-        cases.append(dict(embeddings=torch.randn(4, 3, generator=generator, dtype=torch.float64),
-                          labels=torch.zeros(4, dtype=torch.int64)))
-    ### END HIDDEN
+        group = "singleton classes (anchors without a positive)" if fixed is not None else "random batches"
+        cases += grouped(group, dict(embeddings=embeddings, labels=labels))
     return cases
 
 
@@ -102,6 +117,13 @@ BATCH_HARD_TRIPLETS = register(Exercise(
                 "Mask out every sample with the anchor's label (not only the anchor) before the minimum.",
                 lambda embeddings, labels: _masked_triplets(embeddings, labels, any_negative=True)),
     ),
+    forbidden=("utils.miners",),
+    equivalent_mutants={
+        'L7:79 1 -> 0': 'the masked distance matrix is symmetric, so reducing over dim 0 or dim 1 gives the same indices',
+        'L8:78 1 -> 0': 'the masked distance matrix is symmetric, so reducing over dim 0 or dim 1 gives the same indices',
+        'L9:28 1 -> 0': 'the positive mask is symmetric: row and column any() agree',
+        'L9:50 1 -> 0': 'the negative mask is symmetric: row and column any() agree',
+    },
     description="Batch-hard mining: the farthest positive and nearest negative of every anchor.",
 ))
 
@@ -163,5 +185,6 @@ SEMI_HARD_MASK = register(Exercise(
                 "both inequalities of FaceNet's condition are strict: d(a,p) < d(a,n) < d(a,p) + margin.",
                 lambda d_ap, d_an, margin: (d_ap <= d_an) & (d_an <= d_ap + margin)),
     ),
+    forbidden=("utils.miners",),
     description="FaceNet's semi-hard condition d(a,p) < d(a,n) < d(a,p) + margin, as a boolean mask.",
 ))

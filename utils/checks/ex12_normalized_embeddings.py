@@ -6,10 +6,11 @@ import math
 
 import torch
 
-from utils.checks import Exercise, Mistake, register
+from utils.angular import ARCCOS_EPS
+from utils.checks import Exercise, Mistake, grouped, register
 
 NOTEBOOK = "ex12_normalized_embeddings"
-EPS = 1e-7
+EPS = ARCCOS_EPS  # one ε everywhere: chapter 12, utils.angular and this exercise clamp arccos at 1e-6
 
 
 def _cosine_matrix(generator, n, classes):
@@ -24,8 +25,19 @@ def _cosine_matrix(generator, n, classes):
 
 
 def _logit_cases(generator: torch.Generator, hidden: bool, *, margins, with_extremes: bool) -> list[dict]:
-    cases = [dict(cosines=torch.tensor([[0.8, 0.1, -0.3], [0.2, 0.6, 0.5], [-0.95, 0.0, 0.4]], dtype=torch.float64),
-                  targets=torch.tensor([0, 2, 0]), margin=margins[0], scale=64.0)]
+    cases = grouped("the worked example", dict(
+        cosines=torch.tensor([[0.8, 0.1, -0.3], [0.2, 0.6, 0.5], [-0.95, 0.0, 0.4]], dtype=torch.float64),
+        targets=torch.tensor([0, 2, 0]), margin=margins[0], scale=64.0))
+    cases += grouped("one row, two classes: shape (1, 2)", dict(
+        cosines=torch.tensor([[0.25, -0.5]], dtype=torch.float64), targets=torch.tensor([1]), margin=margins[0],
+        scale=64.0))
+    if with_extremes:
+        # θ_y + m = π exactly in float64 (cos θ_y = -cos m; verified exact for torch.acos and math.acos at
+        # every CPU capability level available): the statement's test θ + m <= π takes cos(θ + m) = -1 there.
+        for margin in margins:
+            cosines, targets = _cosine_matrix(generator, 8, 3)
+            cosines[torch.arange(8)[::2], targets[::2]] = -math.cos(margin)
+            cases += grouped("θ + m = π exactly", dict(cosines=cosines, targets=targets, margin=margin, scale=64.0))
     shapes, scales = ((8, 4), (32, 10)), (64.0, 16.0)
     ### BEGIN HIDDEN
     if hidden:  # the grader's cases: other shapes (one row, two classes, many rows) and scales
@@ -33,13 +45,15 @@ def _logit_cases(generator: torch.Generator, hidden: bool, *, margins, with_extr
     ### END HIDDEN
     for (n, classes), scale, margin in zip(shapes, scales * 2, margins * 4):
         cosines, targets = _cosine_matrix(generator, n, classes)
-        cases.append(dict(cosines=cosines, targets=targets, margin=margin, scale=scale))
+        cases += grouped("random cosines, various margins and scales",
+                         dict(cosines=cosines, targets=targets, margin=margin, scale=scale))
     if with_extremes:
         # target cosine exactly +1 in one case, exactly -1 in another (arccos has an infinite slope there)
         for value in (1.0, -1.0):
             cosines, targets = _cosine_matrix(generator, 6, 4)
             cosines[torch.arange(6)[::2], targets[::2]] = value
-            cases.append(dict(cosines=cosines, targets=targets, margin=margins[0], scale=64.0))
+            cases += grouped("target cosine exactly ±1", dict(cosines=cosines, targets=targets, margin=margins[0],
+                                                              scale=64.0))
     return cases
 
 
@@ -81,6 +95,7 @@ COSFACE_LOGITS = register(Exercise(
                     scale * cosines - margin * _one_hot(cosines, targets)),
     ),
     grad_inputs=("cosines",),
+    forbidden=("utils.angular",),
     description="CosFace logits s·(cos θ_j - m·[j = y]).",
 ))
 
@@ -97,11 +112,12 @@ def _reference_arcface(cosines, targets, margin=0.5, scale=64.0):
     return scale * out
 
 
-def _arcface_variant(cosines, targets, margin, scale, *, clamp=True, branch=True, all_classes=False):
+def _arcface_variant(cosines, targets, margin, scale, *, clamp=True, branch=True, all_classes=False, strict=False):
     c = cosines.clamp(-1 + EPS, 1 - EPS) if clamp else cosines
     theta = torch.acos(c)
     fallback = cosines - margin * math.sin(margin)
-    shifted = torch.where(theta + margin <= math.pi, torch.cos(theta + margin), fallback) if branch else torch.cos(theta + margin)
+    within = theta + margin < math.pi if strict else theta + margin <= math.pi
+    shifted = torch.where(within, torch.cos(theta + margin), fallback) if branch else torch.cos(theta + margin)
     if all_classes:
         return scale * shifted
     onehot = _one_hot(cosines, targets).bool()
@@ -135,6 +151,11 @@ ARCFACE_LOGITS = register(Exercise(
                 "cos θ_y - m·sin m there (ArcFace's fallback).",
                 lambda cosines, targets, margin=0.5, scale=64.0:
                     _arcface_variant(cosines, targets, margin, scale, branch=False)),
+        Mistake("strict < at θ + m = π",
+                "at θ_y + m = π exactly the statement keeps cos(θ_y + m) = -1 (the test is θ_y + m <= π); "
+                "with < you switch to the fallback one point too early.",
+                lambda cosines, targets, margin=0.5, scale=64.0:
+                    _arcface_variant(cosines, targets, margin, scale, strict=True)),
         Mistake("arccos without clamp",
                 "your gradient is infinite or NaN where the target cosine is exactly ±1: the derivative of "
                 "arccos is -1/sqrt(1 - c²). Clamp the cosines to [-1 + eps, 1 - eps] before torch.acos.",
@@ -142,5 +163,6 @@ ARCFACE_LOGITS = register(Exercise(
                     _arcface_variant(cosines, targets, margin, scale, clamp=False)),
     ),
     grad_inputs=("cosines",),
+    forbidden=("utils.angular",),
     description="ArcFace logits: s·cos(θ_y + m) for the target (fallback cos θ_y - m·sin m beyond π), s·cos θ_j otherwise.",
 ))

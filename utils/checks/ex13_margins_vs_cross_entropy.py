@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from utils.checks import Exercise, Mistake, register
+from utils.checks import Exercise, Mistake, grouped, register
 from utils.checks.comparisons import number_close
 
 NOTEBOOK = "ex13_margins_vs_cross_entropy"
@@ -17,15 +17,18 @@ def _probability_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
     # confidences 0.5, 0.75, 1.0, 0.25-edge on 4 bins: (0, .25], (.25, .5], (.5, .75], (.75, 1]
     edges = torch.tensor([[0.5, 0.25, 0.25], [0.75, 0.25, 0.0], [0.0, 1.0, 0.0], [0.5, 0.3, 0.2],
                           [0.2, 0.3, 0.5], [0.1, 0.15, 0.75]], dtype=torch.float64)
-    cases = [dict(probs=edges, targets=torch.tensor([0, 0, 0, 1, 2, 2]), n_bins=4)]
-    shapes = ((50, 3, 10), (200, 5, 15), (80, 2, 5))
+    cases = grouped("confidences exactly on bin edges", dict(probs=edges, targets=torch.tensor([0, 0, 0, 1, 2, 2]),
+                                                             n_bins=4))
+    shapes = ((50, 3, 10), (200, 5, 15), (80, 2, 5), (60, 12, 4))
     ### BEGIN HIDDEN
     if hidden:  # the grader's cases: other sizes (one example, two classes, many examples) and bin counts
-        shapes = ((1, 2, 10), (9, 3, 5), (300, 10, 15), (1000, 4, 10))
+        shapes = ((1, 2, 10), (9, 3, 5), (300, 10, 15), (1000, 4, 10), (40, 20, 5))
     ### END HIDDEN
     for n, classes, n_bins in shapes:
         logits = torch.randn(n, classes, generator=generator, dtype=torch.float64)
         temperature = 0.3 + 2.0 * float(torch.rand(1, generator=generator))
+        if classes > n_bins:  # rows from flat to peaked: confidences in the lowest bins, below 1/n_bins included
+            temperature = 1.0 / (0.2 + 3.0 * torch.rand(n, 1, generator=generator, dtype=torch.float64))
         probs = torch.softmax(logits / temperature, dim=1)
         # correct with a probability that wiggles around the confidence: over-confident in some bins,
         # under-confident in others (with one sign everywhere, the binning would not matter)
@@ -34,7 +37,9 @@ def _probability_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
         correct = torch.rand(n, generator=generator, dtype=torch.float64) < p_correct
         other = (predicted + torch.randint(1, classes, (n,), generator=generator)) % classes
         targets = torch.where(correct, predicted, other)
-        cases.append(dict(probs=probs, targets=targets, n_bins=n_bins))
+        group = ("more classes than bins (confidences in the lowest bins)" if classes > n_bins
+                 else "one example" if n == 1 else "random batches, various bin counts")
+        cases += grouped(group, dict(probs=probs, targets=targets, n_bins=n_bins))
     return cases
 
 
@@ -140,5 +145,9 @@ EXPECTED_CALIBRATION_ERROR = register(Exercise(
                 "your result does not change with `n_bins`: use it for the bin edges, instead of a fixed 10.",
                 _ten_bins),
     ),
+    forbidden=("utils.calibration",),
+    equivalent_mutants={
+        'L4:74 1 -> 0': 'an extra edge at 0 shifts every bin index by one; the partition into bins is unchanged',
+    },
     description="Expected calibration error of the top-label confidence, right-closed equal-width bins.",
 ))

@@ -73,6 +73,10 @@ VIOLATION_FRACTION = register(Exercise(
                 "return the FRACTION of violating examples (between 0 and 1), not their number.",
                 lambda scores, targets, margin=1.0: float(((targets * scores) < margin).sum())),
     ),
+    forbidden=("utils.ranking.violation_fraction",),
+    equivalent_mutants={
+        'L2:11 .double -> .float': 'float32 arithmetic on a mean of booleans stays within the float32 tolerance the statement accepts',
+    },
     description="Fraction of examples with y·s < margin (binary, targets in {-1,+1}).",
 ))
 
@@ -179,5 +183,10 @@ TO_PLUS_MINUS_ONE = register(Exercise(
                 "one class only. Check that the values are a SUBSET of {0,1} or of {-1,+1}.",
                 _guarded(_two_values_required)),
     ),
+    forbidden=("utils.labels",),
+    equivalent_mutants={
+        'to_plus_minus_one L10:11 .float -> .half': '±1 is exact in float16, a floating dtype as asked',
+        'to_plus_minus_one L10:65 .clone() dropped': 'returning the input itself does not write into it',
+    },
     description="Convert {0,1} or {-1,+1} labels to float ±1; raise ValueError for any other labels.",
 ))

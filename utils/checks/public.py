@@ -52,6 +52,7 @@ def export(exercises: dict[str, Exercise]) -> dict:
             "notebook": exercise.notebook, "function": exercise.function, "points": exercise.points,
             "description": exercise.description, "grad_inputs": list(exercise.grad_inputs),
             "max_seconds": exercise.max_seconds, "compare": _compare_name(exercise),
+            "forbidden": list(exercise.forbidden),
             "cases": cases, "expected": [_encode(o) for o in expected],
             "mistakes": [
                 {"name": m.name, "hint": m.hint,
@@ -78,6 +79,7 @@ def exercises_from(data: dict) -> dict[str, Exercise]:
             grad_inputs=tuple(item["grad_inputs"]),
             compare=getattr(comparisons, item["compare"]) if item["compare"] else None,
             max_seconds=item["max_seconds"], description=item["description"], public=public,
+            forbidden=tuple(item.get("forbidden", ())),
         )
     return exercises
 
