@@ -31,7 +31,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EXECUTED_DIRS = ("chapters", "solutions")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-METADATA = {"jupytext": {"formats": "ipynb,py:percent"}, "kernelspec": KERNELSPEC}
+# The notebook metadata JupyterLab itself would write, so that a stored notebook opens clean (no "modified"
+# dot) and saving it unchanged rewrites nothing (issue 12):
+# - ``language_info``: JupyterLab copies the kernel's language_info into the notebook when the kernel starts
+#   and marks the notebook modified unless it is already there, equal. ipykernel reports the Python version,
+#   so this is the reference Python of the book's build machine; on another Python version JupyterLab still
+#   updates the field (and shows the notebook modified) when the kernel starts.
+# - the jupytext filters of jupytext.toml: jupytext's contents manager copies them into the notebook's
+#   metadata when it serves a notebook, and writes them back into both files of the pair on save.
+REFERENCE_PYTHON = "3.11.7"
+LANGUAGE_INFO = {
+    "codemirror_mode": {"name": "ipython", "version": 3},
+    "file_extension": ".py",
+    "mimetype": "text/x-python",
+    "name": "python",
+    "nbconvert_exporter": "python",
+    "pygments_lexer": "ipython3",
+    "version": REFERENCE_PYTHON,
+}
+JUPYTEXT = {
+    "cell_metadata_filter": "tags,-all",
+    "formats": "ipynb,py:percent",
+    "notebook_metadata_filter": "kernelspec,jupytext,-all",
+}
+METADATA = {"jupytext": JUPYTEXT, "kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 # Grader-only code in utils/checks (hidden cases) sits between these markers; release removes it.
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN", "### END HIDDEN"
@@ -189,6 +212,8 @@ def stale_reasons(root: Path = ROOT) -> dict[str, str]:
                 reasons[str(ipynb.relative_to(root))] = f"cells differ from {rel}"
             elif any(c.cell_type == "code" and c.source.strip() and c.execution_count is None for c in stored.cells):
                 reasons[str(ipynb.relative_to(root))] = "not executed (outputs missing)"
+            elif ipynb.read_text() != ipynb_text(canonical(stored)):
+                reasons[str(ipynb.relative_to(root))] = "metadata not canonical (build rewrites it, keeping outputs)"
         if py.parent.name == "solutions":
             exercise = make_exercise(nb)
             for path, text in exercise_files(root, py, exercise).items():
@@ -237,6 +262,10 @@ def _build_one(py: str, force: bool) -> tuple[str, float, str]:
         seconds = time.perf_counter() - start
         ipynb.write_text(ipynb_text(executed))
         done.append(f"executed in {seconds:.1f} s")
+    elif ipynb.read_text() != ipynb_text(canonical(stored)):
+        # Same cells, executed: only the notebook's metadata (or ids) changed. Outputs are kept.
+        ipynb.write_text(ipynb_text(canonical(stored)))
+        done.append("rewrote metadata")
     if path.parent.name == "solutions":
         for target, text in exercise_files(path.parent.parent, path, make_exercise(nb)).items():
             if not target.exists() or target.read_text() != text:
