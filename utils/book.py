@@ -8,7 +8,7 @@ Usage (from the repository root)::
     python -m utils.book check            # rewrite nothing; exit 1 naming every stale file
     python -m utils.book release --out DIR   # the student bundle: no solutions, no hidden cases
 
-Sources of truth (DESIGN.md): the py:percent files in ``chapters/`` and ``solutions/``. Generated:
+Sources of truth: the py:percent files in ``chapters/`` and ``solutions/``. Generated:
 
 * ``chapters/NN.ipynb`` and ``solutions/NN.ipynb``: the same cells, executed, outputs stored;
 * ``exercises/NN.py`` and ``exercises/NN.ipynb``: the solutions with every block between
