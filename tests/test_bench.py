@@ -30,12 +30,35 @@ def test_quick_run_prints_every_row():
     assert lines[2].split()[:2] == ["benchmark", "N"]
     rows = [line for line in lines if line.split()[-1] in ("PASS", "MISS", "-")]
     for n in (32, 64):
-        for name in LOSS_ROWS + MINER_ROWS:
-            matching = [r for r in rows if r.startswith(name) and r[50:].split()[0] == str(n)]
-            assert len(matching) == 1, (name, n, result.stdout)
-    assert len(rows) == 2 * (len(LOSS_ROWS) + len(MINER_ROWS))
-    assert sum(r.split()[-1] in ("PASS", "MISS") for r in rows) == 2 * len(LOSS_ROWS)
+        for name in LOSS_ROWS:
+            for mode in ("[on]", "[off]"):
+                matching = [r for r in rows if r.startswith(name) and f" {mode} " in r and r.split()[r.split().index(mode) + 1] == str(n)]
+                assert len(matching) == 1, (name, mode, n, result.stdout)
+        for name in MINER_ROWS:
+            assert sum(r.startswith(name) and r[61:].split()[0] == str(n) for r in rows) == 1, (name, n)
+    assert len(rows) == 2 * (2 * len(LOSS_ROWS) + len(MINER_ROWS))
     assert "[bench]" in result.stderr  # progress on stderr, not in the table
+    assert "compiled rows skipped" in result.stderr
+    assert "USDT" not in result.stdout + result.stderr, "the profiler's log lines must not leak into the output"
+
+
+@pytest.mark.slow
+def test_compiled_variant_computes_the_same_gradient():
+    """The [compiled] row times a real torch.compile of our loss (inductor), with the same gradients."""
+    from utils import bench, losses
+
+    if bench.c_compiler() is None:
+        pytest.skip("no C++ compiler: torch.compile's inductor backend cannot run here")
+    torch._dynamo.reset()
+    s = torch.randn(64, requires_grad=True)
+    y = torch.randint(0, 2, (64,)).float() * 2 - 1
+    step = bench.loss_variants(losses.hinge_loss, (s, y), ["compiled"])["compiled"]
+    s.grad = None
+    step()
+    compiled_grad = s.grad.clone()
+    s.grad = None
+    losses.hinge_loss(s, y).backward()
+    torch.testing.assert_close(compiled_grad, s.grad)
 
 
 def test_bad_options_are_rejected():

@@ -75,7 +75,7 @@ def scratch_book(tmp_path):
     for d in ("chapters", "solutions", "exercises"):
         (tmp_path / d).mkdir()
     (tmp_path / "chapters" / "01_demo.py").write_text(HEADER + "# %%\nx = 3\nprint(x * 2)\n")
-    (tmp_path / "solutions" / "01_demo.py").write_text(
+    (tmp_path / "solutions" / "ex01_demo.py").write_text(
         HEADER + "# %%\ndef f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n"
     )
     assert book.build(book.sources(tmp_path), root=tmp_path) == 0
@@ -88,7 +88,7 @@ def test_build_executes_and_stores_outputs(scratch_book):
     nb = nbformat.read(scratch_book / "chapters" / "01_demo.ipynb", as_version=4)
     assert nb.cells[0].outputs[0].text == "6\n"
     assert nb.metadata == book.METADATA
-    exercise = (scratch_book / "exercises" / "01_demo.py").read_text()
+    exercise = (scratch_book / "exercises" / "ex01_demo.py").read_text()
     assert "raise NotImplementedError()" in exercise and "2 * x" not in exercise
 
 
@@ -102,19 +102,23 @@ def test_editing_a_py_without_rebuilding_is_stale(scratch_book):
 
 @pytest.mark.slow
 def test_editing_a_solution_without_regenerating_exercises_is_stale(scratch_book):
-    py = scratch_book / "solutions" / "01_demo.py"
+    py = scratch_book / "solutions" / "ex01_demo.py"
     py.write_text(py.read_text().replace("def f(x):", "def f(x, y=0):"))
     stale = book.stale_reasons(scratch_book)
-    assert set(stale) == {"solutions/01_demo.ipynb", "exercises/01_demo.py", "exercises/01_demo.ipynb"}
+    assert set(stale) == {"solutions/ex01_demo.ipynb", "exercises/ex01_demo.py", "exercises/ex01_demo.ipynb"}
 
 
 @pytest.mark.slow
 def test_hand_edited_exercise_and_orphans_are_stale(scratch_book):
-    (scratch_book / "exercises" / "01_demo.py").write_text("# edited by hand\n")
-    (scratch_book / "exercises" / "02_gone.ipynb").write_text("{}")
+    (scratch_book / "exercises" / "ex01_demo.py").write_text("# edited by hand\n")
+    (scratch_book / "exercises" / "ex02_gone.ipynb").write_text("{}")
+    (scratch_book / "exercises" / "01_demo.ipynb").write_text("{}")  # the name used before the rename
+    (scratch_book / "solutions" / "01_demo.py").write_text("# %%\n")
     stale = book.stale_reasons(scratch_book)
-    assert stale["exercises/01_demo.py"].startswith("differs from a fresh generation")
-    assert stale["exercises/02_gone.ipynb"].startswith("has no source")
+    assert stale["exercises/ex01_demo.py"].startswith("differs from a fresh generation")
+    assert stale["exercises/ex02_gone.ipynb"].startswith("has no source")
+    assert stale["exercises/01_demo.ipynb"].startswith("has no source")
+    assert stale["solutions/01_demo.py"].startswith("has no source")
 
 
 @pytest.mark.slow

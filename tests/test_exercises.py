@@ -103,8 +103,8 @@ def test_student_self_check_fails_unsolved_and_passes_solved(tmp_path):
 
     from utils import book
 
-    exercise_nb = ROOT / "exercises" / "02_hinge_loss.ipynb"
-    solved = book.canonical(jupytext.read(ROOT / "solutions" / "02_hinge_loss.py", fmt="py:percent"))
+    exercise_nb = ROOT / "exercises" / "ex02_hinge_loss.ipynb"
+    solved = book.canonical(jupytext.read(ROOT / "solutions" / "ex02_hinge_loss.py", fmt="py:percent"))
 
     def self_check(path: Path) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -124,3 +124,26 @@ def test_student_self_check_fails_unsolved_and_passes_solved(tmp_path):
     nbformat.write(solved, done)
     result = self_check(done)
     assert result.returncode == 0, result.stdout[-2000:]
+
+
+def test_notebook_names_old_and_new_resolve_to_the_exercise_notebook():
+    """Exercise notebooks are exNN_slug (issue 12); the names used before the rename still resolve."""
+    for exercise in EXERCISES.values():
+        assert exercise.notebook.startswith("ex") and (ROOT / "exercises" / f"{exercise.notebook}.ipynb").exists()
+        old = exercise.notebook[2:]
+        assert checks.canonical_notebook(old) == exercise.notebook
+        assert checks.canonical_notebook(exercise.notebook) == exercise.notebook
+        assert checks.canonical_notebook(f"exercises/{old}.ipynb") == exercise.notebook
+    assert checks.canonical_notebook("99_no_such") == "ex99_no_such"  # unknown stays unknown to the registry
+    assert checks.canonical_notebook("readme") == "readme"
+
+
+def test_exercise_notebooks_start_with_a_link_to_their_chapter():
+    for py in sorted((ROOT / "solutions").glob("ex[0-9][0-9]_*.py")):
+        for folder in ("solutions", "exercises"):
+            first = jupytext.read(ROOT / folder / py.name, fmt="py:percent").cells[0]
+            chapter = py.stem[2:]
+            assert first.cell_type == "markdown", py.name
+            assert first.source.startswith(f"[Chapter {chapter[:2]} — "), first.source[:80]
+            assert f"](../chapters/{chapter}.ipynb)" in first.source.splitlines()[0]
+            assert (ROOT / "chapters" / f"{chapter}.ipynb").exists()

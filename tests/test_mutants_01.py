@@ -1,4 +1,4 @@
-"""Hand-written wrong solutions of exercises/01_binary_margins, each rejected with its own hint."""
+"""Hand-written wrong solutions of exercises/ex01_binary_margins, each rejected with its own hint."""
 
 import pytest
 import torch

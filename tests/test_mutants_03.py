@@ -1,4 +1,4 @@
-"""Hand-written wrong solutions of exercises/03_gradient_behaviour, each rejected with its own hint."""
+"""Hand-written wrong solutions of exercises/ex03_gradient_behaviour, each rejected with its own hint."""
 
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""Hand-written wrong solutions of exercises/04_squared_hinge, each rejected with its own hint."""
+"""Hand-written wrong solutions of exercises/ex04_squared_hinge, each rejected with its own hint."""
 
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""Hand-written wrong solutions of exercises/05_multiclass_margin, each rejected with its own hint."""
+"""Hand-written wrong solutions of exercises/ex05_multiclass_margin, each rejected with its own hint."""
 
 import pytest
 import torch

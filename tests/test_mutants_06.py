@@ -1,4 +1,4 @@
-"""Hand-written wrong solutions of exercises/06_ranking_margin, each rejected with its own hint."""
+"""Hand-written wrong solutions of exercises/ex06_ranking_margin, each rejected with its own hint."""
 
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""Hand-written wrong solutions of exercises/09_embedding_geometry, each rejected with its own hint."""
+"""Hand-written wrong solutions of exercises/ex09_embedding_geometry, each rejected with its own hint."""
 
 import pytest
 import torch

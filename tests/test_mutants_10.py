@@ -1,4 +1,4 @@
-"""Hand-written wrong solutions of exercises/10_hard_negative_mining, each rejected with its own hint."""
+"""Hand-written wrong solutions of exercises/ex10_hard_negative_mining, each rejected with its own hint."""
 
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""Hand-written wrong solutions of exercises/11_margin_size, each rejected with its own hint."""
+"""Hand-written wrong solutions of exercises/ex11_margin_size, each rejected with its own hint."""
 
 import pytest
 import torch

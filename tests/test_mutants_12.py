@@ -1,4 +1,4 @@
-"""Hand-written wrong solutions of exercises/12_normalized_embeddings, each rejected with its own hint."""
+"""Hand-written wrong solutions of exercises/ex12_normalized_embeddings, each rejected with its own hint."""
 
 import math
 

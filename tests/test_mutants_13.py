@@ -1,4 +1,4 @@
-"""Hand-written wrong solutions of exercises/13_margins_vs_cross_entropy, each rejected with its own hint."""
+"""Hand-written wrong solutions of exercises/ex13_margins_vs_cross_entropy, each rejected with its own hint."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""Hand-written wrong solutions of exercises/14_practical_guidelines, each rejected with its own hint."""
+"""Hand-written wrong solutions of exercises/ex14_practical_guidelines, each rejected with its own hint."""
 
 import pytest
 import torch

@@ -12,7 +12,7 @@ from utils import book
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.py"))
-ALL_SOURCES = sorted(p for d in ("chapters", "solutions", "exercises") for p in (ROOT / d).glob("[0-9][0-9]_*.py"))
+ALL_SOURCES = sorted([*CHAPTERS, *(p for d in ("solutions", "exercises") for p in (ROOT / d).glob("ex[0-9][0-9]_*.py"))])
 
 
 def _ids(paths):

@@ -10,6 +10,7 @@ from utils.losses import (
     triplet_margin_loss,
 )
 from utils.reproducibility import seed_everything
+from utils.validation import set_validate_args, validate_args
 
 __all__ = [
     "contrastive_margin_loss",
@@ -18,6 +19,8 @@ __all__ = [
     "multiclass_hinge_loss",
     "ranking_margin_loss",
     "seed_everything",
+    "set_validate_args",
     "squared_hinge_loss",
     "triplet_margin_loss",
+    "validate_args",
 ]

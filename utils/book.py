@@ -10,8 +10,8 @@ Usage (from the repository root)::
 
 Sources of truth: the py:percent files in ``chapters/`` and ``solutions/``. Generated:
 
-* ``chapters/NN.ipynb`` and ``solutions/NN.ipynb``: the same cells, executed, outputs stored;
-* ``exercises/NN.py`` and ``exercises/NN.ipynb``: the solutions with every block between
+* ``chapters/NN_slug.ipynb`` and ``solutions/exNN_slug.ipynb``: the same cells, executed, outputs stored;
+* ``exercises/exNN_slug.py`` and ``exercises/exNN_slug.ipynb``: the solutions with every block between
   ``### BEGIN SOLUTION`` and ``### END SOLUTION`` replaced by a stub, cells tagged
   ``solution-only`` dropped, no outputs.
 
@@ -30,6 +30,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXECUTED_DIRS = ("chapters", "solutions")
+# Chapters are ``NN_slug``; exercise notebooks (solutions/ and the generated exercises/) are ``exNN_slug``,
+# so that a JupyterLab tab never shows two files of the same name (issue 12).
+SOURCE_GLOBS = {"chapters": "[0-9][0-9]_*.py", "solutions": "ex[0-9][0-9]_*.py"}
+# What build may have generated, under today's names or the names used before the rename (orphans).
+GENERATED_GLOBS = {"chapters": ("[0-9]*.ipynb",), "solutions": ("ex[0-9]*.ipynb", "[0-9]*.ipynb"),
+                   "exercises": ("ex[0-9]*.*", "[0-9]*.*")}
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 # The notebook metadata JupyterLab itself would write, so that a stored notebook opens clean (no "modified"
 # dot) and saving it unchanged rewrites nothing (issue 12):
@@ -186,7 +192,7 @@ def execute(nb, cwd: Path):
 
 # --------------------------------------------------------------------------- what is stale
 def sources(root: Path = ROOT) -> list[Path]:
-    return sorted(p for d in EXECUTED_DIRS for p in (root / d).glob("[0-9]*.py"))
+    return sorted(p for d in EXECUTED_DIRS for p in (root / d).glob(SOURCE_GLOBS[d]))
 
 
 def stale_reasons(root: Path = ROOT) -> dict[str, str]:
@@ -225,8 +231,10 @@ def stale_reasons(root: Path = ROOT) -> dict[str, str]:
         expected.add(py.with_suffix(".ipynb"))
         if py.parent.name == "solutions":
             expected |= {root / "exercises" / (py.stem + ext) for ext in (".py", ".ipynb")}
-    generated = [p for d in EXECUTED_DIRS for p in (root / d).glob("[0-9]*.ipynb")]
-    generated += [p for p in (root / "exercises").glob("[0-9]*.*") if p.suffix in (".py", ".ipynb")]
+    generated = [p for d, globs in GENERATED_GLOBS.items() for g in globs for p in (root / d).glob(g)
+                 if p.suffix == ".ipynb" or (d == "exercises" and p.suffix == ".py")]
+    # a solutions/NN_slug.py left from before the rename is not a source any more
+    generated += [p for p in (root / "solutions").glob("[0-9]*.py")]
     for p in sorted(set(generated) - expected):
         reasons[str(p.relative_to(root))] = "has no source (delete it, or add its source)"
     return reasons
@@ -414,9 +422,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {len(files)} files to {args.out}")
         return 0
     paths = [p.resolve() for p in args.paths] or sources()
-    bad = [str(p) for p in paths if p.suffix != ".py" or p.parent.name not in EXECUTED_DIRS or not p.exists()]
+    bad = [str(p) for p in paths if p.suffix != ".py" or p.parent.name not in EXECUTED_DIRS or not p.exists()
+           or not p.match(SOURCE_GLOBS[p.parent.name])]
     if bad:
-        parser.error(f"expected existing .py sources in chapters/ or solutions/, got: {', '.join(bad)}")
+        parser.error("expected existing .py sources, chapters/NN_slug.py or solutions/exNN_slug.py, "
+                     f"got: {', '.join(bad)}")
     return build(paths, force=args.force, jobs=args.jobs)
 
 

@@ -53,14 +53,16 @@ from __future__ import annotations
 import argparse
 import os
 import queue
+import shutil
 import sys
+import tempfile
 import threading
 import time
 import traceback
 from pathlib import Path
 
 from utils import checks
-from utils.grading import gradebook, submissions
+from utils.grading import exports, gradebook, layouts, submissions, written
 from utils.grading.runner import NotebookSpec, Settings, SubmissionResult, grade, load_spec
 from utils.grading.sandbox import Isolation, Limits, Zygote
 
@@ -93,13 +95,28 @@ def _hide_list(paths: list[Path], solutions_dir: Path, extra: list[Path]) -> lis
 def run(paths: list[Path], *, out: Path, feedback: Path | None = None, jobs: int = 1,
         settings: Settings | None = None, shard: tuple[int, int] | None = None,
         exercises_dir: Path = ROOT / "exercises", solutions_dir: Path = ROOT / "solutions",
-        progress: bool = True, quiet: bool = False) -> tuple[list[dict[str, str]], list[SubmissionResult]]:
-    """Grade every submission under ``paths``; write ``out`` (and ``feedback``); return rows and results."""
+        progress: bool = True, quiet: bool = False, layout: str = "auto", written_dir: Path | None = None,
+        anonymise: bool = False, exports_wanted: dict[str, Path] | None = None, export_options: dict | None = None,
+        ) -> tuple[list[dict[str, str]], list[SubmissionResult]]:
+    """Grade every submission under ``paths`` (files, folders, zip archives, in ``layout``); write ``out``
+    (and ``feedback``); return rows and results."""
     settings = settings or Settings()
     exercises = checks.registry()
     known = sorted({e.notebook for e in exercises.values()
                     if (exercises_dir / f"{e.notebook}.ipynb").exists()})
-    files = discover_and_shard(paths, known, shard)
+    scratch = Path(tempfile.mkdtemp(prefix="grade-archives-"))
+    try:
+        return _run(paths, known, exercises, scratch, out=out, feedback=feedback, jobs=jobs, settings=settings,
+                    shard=shard, exercises_dir=exercises_dir, solutions_dir=solutions_dir, progress=progress,
+                    quiet=quiet, layout=layout, written_dir=written_dir, anonymise=anonymise,
+                    exports_wanted=exports_wanted, export_options=export_options)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run(paths, known, exercises, scratch, *, out, feedback, jobs, settings, shard, exercises_dir, solutions_dir,
+         progress, quiet, layout, written_dir, anonymise, exports_wanted, export_options):
+    files = discover_and_shard(paths, known, shard, layout, scratch)
     specs: dict[str, NotebookSpec | Exception] = {}
     for sub in files:
         if sub.notebook in known and sub.notebook not in specs:
@@ -140,19 +157,36 @@ def run(paths: list[Path], *, out: Path, feedback: Path | None = None, jobs: int
     gradebook.write_csv(rows, columns, out)
     if feedback is not None:
         gradebook.write_feedback(results, feedback)
+    if written_dir is not None:
+        pristine = {slug: spec.cells for slug, spec in specs.items() if isinstance(spec, NotebookSpec)}
+        counts = written.collect(files, pristine, written_dir, anonymise=anonymise, seed=settings.seed)
+        if not quiet:
+            print(f"written answers: {counts['questions']} question(s), {counts['answered']} answered, "
+                  f"marking sheet {written_dir / 'manual.csv'}")
+    for fmt_name, target in (exports_wanted or {}).items():
+        message = export(fmt_name, rows, columns, target, **(export_options or {}))
+        if not quiet:
+            print(message)
     if not quiet:
         print(gradebook.summary(rows, columns))
     return rows, results
 
 
-def discover_and_shard(paths, known, shard):
+def discover_and_shard(paths, known, shard, layout="auto", scratch=None):
+    """Every submitted file under ``paths`` as a Submission (one per file, nothing dropped), the older copies of
+    a student's notebook marked ``superseded`` (utils.grading.layouts), then this shard's students."""
+    entries = layouts.collect(paths, layout, scratch)
+    replaced = layouts.mark_superseded(entries, set(known))
     files = []
-    for path in submissions.discover(paths):
+    for i, entry in enumerate(entries):
         try:
-            files.append(submissions.load(path, set(known)))
+            sub = submissions.load(entry.path, set(known), entry)
         except Exception as exc:  # never lose a file, even to a bug here
-            student, notebook = submissions.parse_name(path)
-            files.append(submissions.Submission(path, student, notebook, status=f"grader error: {exc!r}"))
+            sub = submissions.Submission(entry.path, entry.student, entry.notebook, status=f"grader error: {exc!r}")
+        if i in replaced and sub.status == "ok":
+            sub.status = "superseded"
+            sub.notes.append(f"a later submission counts: {replaced[i].kept_name}")
+        files.append(sub)
     return shard_of(files, shard)
 
 
@@ -250,6 +284,28 @@ def bench(n: int, jobs: int, seed: int = 0) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------- command line
+def export(kind: str, rows, columns, target: Path, *, canvas_gradebook: Path | None = None,
+           canvas_assignment: str | None = None) -> str:
+    """Write one export of ``rows`` (utils.grading.exports) and return a one-line report."""
+    if kind == "canvas":
+        if canvas_gradebook is None:
+            raise exports.ExportError("--export canvas needs --canvas-gradebook FILE: the gradebook CSV exported "
+                                      "from Canvas (Grades > Export > Export Entire Gradebook)")
+        info = exports.canvas(rows, canvas_gradebook, target, canvas_assignment)
+        unknown = f"; not in the gradebook: {', '.join(info['unknown'])}" if info["unknown"] else ""
+        return (f"canvas: {target} ({info['column']}: {info['filled']} filled, {info['unchanged']} without a "
+                f"submission left empty{unknown})")
+    if kind == "moodle":
+        return f"moodle: {target} ({exports.moodle(rows, target)['rows']} students)"
+    if kind == "long":
+        return f"long: {target} ({exports.long(rows, columns, target)['rows']} rows)"
+    raise exports.ExportError(f"unknown export {kind!r}; expected one of {', '.join(exports.EXPORTS)}")
+
+
+def _export_targets(kinds: list[str], out: Path) -> dict[str, Path]:
+    return {k: out.with_name(f"{out.stem}_{k}.csv") for k in dict.fromkeys(kinds)}
+
+
 def _shard(text: str) -> tuple[int, int]:
     try:
         k, n = (int(x) for x in text.split("/"))
@@ -263,16 +319,61 @@ def _shard(text: str) -> tuple[int, int]:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["merge"]:
-        p = argparse.ArgumentParser(prog="python -m utils.grade merge", description="merge shard CSVs")
+        p = argparse.ArgumentParser(prog="python -m utils.grade merge",
+                                    description="merge shard CSVs, and add hand marks of written answers")
         p.add_argument("inputs", nargs="+", type=Path)
         p.add_argument("--out", type=Path, required=True)
+        p.add_argument("--manual", type=Path, default=None,
+                       help="a filled manual.csv (from --written); its points are added to the totals")
+        p.add_argument("--manual-key", type=Path, default=None, help="manual_key.csv (default: beside manual.csv)")
         args = p.parse_args(argv[1:])
         try:
             rows = gradebook.merge(args.inputs, args.out)
-        except ValueError as exc:
+            if args.manual is not None:
+                rows = written.add_manual(args.out, args.manual, args.out, args.manual_key)
+        except (ValueError, OSError) as exc:
             p.error(str(exc))
         _, columns = gradebook.read_csv(args.out)
         print(gradebook.summary(rows, columns))
+        return 0
+    if argv[:1] == ["export"]:
+        p = argparse.ArgumentParser(prog="python -m utils.grade export",
+                                    description="write platform exports from a grades.csv")
+        p.add_argument("grades", type=Path)
+        p.add_argument("--export", action="append", choices=exports.EXPORTS, required=True)
+        p.add_argument("--out", type=Path, default=None, help="file name stem (default: beside grades.csv)")
+        p.add_argument("--canvas-gradebook", type=Path, default=None)
+        p.add_argument("--canvas-assignment", default=None)
+        args = p.parse_args(argv[1:])
+        try:
+            rows, columns = gradebook.read_csv(args.grades)
+            for kind, target in _export_targets(args.export, args.out or args.grades).items():
+                print(export(kind, rows, columns, target, canvas_gradebook=args.canvas_gradebook,
+                             canvas_assignment=args.canvas_assignment))
+        except (ValueError, OSError) as exc:
+            p.error(str(exc))
+        return 0
+    if argv[:1] == ["gradescope"]:
+        from utils.grading import gradescope
+
+        p = argparse.ArgumentParser(prog="python -m utils.grade gradescope",
+                                    description="build the Gradescope autograder zip")
+        p.add_argument("--out", type=Path, default=Path("autograder.zip"))
+        p.add_argument("--notebooks", default=None, help="comma-separated exercise notebooks (default: all)")
+        args = p.parse_args(argv[1:])
+        try:
+            path = gradescope.build_zip(args.out, args.notebooks.split(",") if args.notebooks else None)
+        except ValueError as exc:
+            p.error(str(exc))
+        print(f"wrote {path}: upload it as the autograder of a Gradescope programming assignment")
+        return 0
+    if argv[:1] == ["gradescope-run"]:
+        from utils.grading import gradescope
+
+        p = argparse.ArgumentParser(prog="python -m utils.grade gradescope-run")
+        p.add_argument("--root", type=Path, default=Path(os.environ.get("GRADESCOPE_ROOT", gradescope.DEFAULT_ROOT)))
+        args = p.parse_args(argv[1:])
+        gradescope.run(args.root)
         return 0
     if argv[:1] == ["bench"]:
         p = argparse.ArgumentParser(prog="python -m utils.grade bench")
@@ -282,7 +383,18 @@ def main(argv: list[str] | None = None) -> int:
         bench(args.n, args.jobs)
         return 0
     p = argparse.ArgumentParser(prog="python -m utils.grade", description=__doc__.split("\n")[0])
-    p.add_argument("paths", nargs="+", type=Path, help="submission files or folders (ID__NN_slug.ipynb)")
+    p.add_argument("paths", nargs="+", type=Path,
+                   help="submission files, folders or .zip archives, as the platform exported them")
+    p.add_argument("--layout", choices=layouts.LAYOUTS, default="auto",
+                   help="how the files are named: canvas, moodle, gradescope, nbgrader, flat (ID__exNN_slug.ipynb); "
+                        "auto (default) recognises each")
+    p.add_argument("--export", action="append", choices=exports.EXPORTS, default=[],
+                   help="also write OUT_canvas.csv / OUT_moodle.csv / OUT_long.csv (repeatable)")
+    p.add_argument("--canvas-gradebook", type=Path, default=None, help="the gradebook CSV exported from Canvas")
+    p.add_argument("--canvas-assignment", default=None, help="its assignment column (name or id)")
+    p.add_argument("--written", type=Path, default=None,
+                   help="folder for the written answers, one Markdown file per question, and manual.csv")
+    p.add_argument("--anonymise", action="store_true", help="written answers under codes, not student ids")
     p.add_argument("--out", type=Path, default=Path("grades.csv"))
     p.add_argument("--feedback", type=Path, default=None, help="folder for feedback/ID.md")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -297,8 +409,16 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     settings = Settings(seed=args.seed, exercise_timeout=args.exercise_timeout,
                         notebook_timeout=args.notebook_timeout, limits=Limits(memory_mb=args.memory_mb))
-    run(args.paths, out=args.out, feedback=args.feedback, jobs=args.jobs, settings=settings, shard=args.shard,
-        exercises_dir=args.exercises, solutions_dir=args.solutions, progress=not args.no_progress)
+    if "canvas" in args.export and args.canvas_gradebook is None:
+        p.error("--export canvas needs --canvas-gradebook FILE (Canvas: Grades > Export > Export Entire Gradebook)")
+    try:
+        run(args.paths, out=args.out, feedback=args.feedback, jobs=args.jobs, settings=settings, shard=args.shard,
+            exercises_dir=args.exercises, solutions_dir=args.solutions, progress=not args.no_progress,
+            layout=args.layout, written_dir=args.written, anonymise=args.anonymise,
+            exports_wanted=_export_targets(args.export, args.out),
+            export_options={"canvas_gradebook": args.canvas_gradebook, "canvas_assignment": args.canvas_assignment})
+    except (layouts.LayoutError, exports.ExportError) as exc:
+        p.error(str(exc))
     return 0
 
 

@@ -391,12 +391,19 @@ def contrastive_margin_loss(z1, z2, similar, *, margin=1.0, reduction="mean"):
 
     Notes
     -----
-    Differentiable everywhere, with no subgradient choice: the similar term ``d^2`` is the sum
-    of squares (gradient 2 (z1 - z2), also 0 at ``d == 0``; computed from the one ``d`` the
-    dissimilar term uses, so the (N, D) difference is reduced once), and the dissimilar term's gradient
-    -2 max(0, margin - d) grad(d) is 0 at ``d == margin`` from both sides. At ``d == 0`` the
-    gradient of ``d`` is taken as 0 (``torch.linalg.vector_norm``), so a dissimilar pair of
-    identical embeddings gets gradient 0, not NaN.
+    Differentiable everywhere except at one point: the similar term ``d^2`` is the sum of squares
+    (gradient 2 (z1 - z2), 0 at ``d == 0``: a minimum; computed from the one ``d`` the dissimilar term
+    uses, so the (N, D) difference is reduced once), and the dissimilar term's gradient
+    -2 max(0, margin - d) grad(d) is 0 at ``d == margin`` from both sides. The exception is a
+    *dissimilar* pair at ``d == 0`` (identical embeddings): as a function of ``z1 - z2``,
+    ``max(0, margin - d)^2`` has a cone-shaped MAXIMUM there (it falls off with slope 2 margin in
+    every direction), so no gradient exists. This function returns 0 there (the gradient of ``d`` at
+    0 is taken as 0, as ``torch.linalg.vector_norm`` does): finite, not NaN, but it leaves a
+    collapsed dissimilar pair exactly where it is (a stationary point the optimiser cannot leave
+    on its own). Any direction would be a valid descent direction; torch's ``pairwise_distance``
+    with its default ``eps`` picks one (along the all-ones vector), which is arbitrary, not wrong.
+    Contrast the triplet case ``a == p``: there ``d(a, p)`` sits at a minimum of the loss's
+    positive term, and gradient 0 is the right answer.
 
     Examples
     --------

@@ -36,6 +36,7 @@ import torch
 
 from utils.distances import pairwise_distances
 from utils.validation import (
+    validation_enabled,
     check_choice,
     check_float_tensor,
     check_margin,
@@ -81,6 +82,8 @@ def check_labels(labels, n):
             f"labels must hold one label per embedding; got labels.shape={tuple(labels.shape)} for "
             f"N={n} embeddings. Fix: pass labels of shape ({n},)."
         )
+    if not validation_enabled():  # counting classes reads values back
+        return
     num_classes = torch.unique(labels).numel()
     if num_classes < 2:
         raise ValueError(
@@ -126,7 +129,12 @@ def _random(neg, pos, generator):
     a, p = pos.nonzero(as_tuple=True)
     counts = neg.sum(dim=1)[a]
     # Uniform rank in [0, count): floor(u * count) with u ~ U[0, 1) in float64.
-    u = torch.rand(a.shape[0], dtype=torch.float64, generator=generator, device=a.device)
+    if torch.compiler.is_compiling():
+        # torch.compile cannot draw a tensor whose size depends on the data: draw one uniform per
+        # (anchor, positive) cell of an (N, N) table instead (equally uniform, other samples than eager).
+        u = torch.rand(pos.shape, dtype=torch.float64, generator=generator, device=a.device)[a, p]
+    else:
+        u = torch.rand(a.shape[0], dtype=torch.float64, generator=generator, device=a.device)
     ranks = torch.minimum((u * counts).long(), counts - 1)
     return a, p, _negatives_by_rank(neg, a, ranks)
 
@@ -153,6 +161,8 @@ SEMI_HARD_SLOT_LIMIT = 32
 
 
 def _semi_hard(dist, pos, neg, margin):
+    if torch.compiler.is_compiling():  # the slot path loops a data-dependent number of times
+        return _semi_hard_by_sorting(dist, pos, neg, margin)
     pos_counts = pos.sum(dim=1)
     if int(pos_counts.max()) <= SEMI_HARD_SLOT_LIMIT:
         return _semi_hard_by_slots(dist, pos, neg, margin, pos_counts)
@@ -197,7 +207,8 @@ def _semi_hard_by_sorting(dist, pos, neg, margin):
 
 def _all(pos, neg, max_triplets):
     pos_counts, neg_counts = pos.sum(dim=1), neg.sum(dim=1)
-    total = int((pos_counts * neg_counts).sum())
+    # The memory guard reads a count back, so it is a value check (off with validation off).
+    total = int((pos_counts * neg_counts).sum()) if validation_enabled() else 0
     if total > max_triplets:
         raise ValueError(
             f'strategy="all" would enumerate {total:,} triplets for this batch of N={pos.shape[0]}, '
@@ -299,7 +310,7 @@ def mine_triplets(
     labels = labels.to(embeddings.device)
     # Class sizes from the labels (O(N log N)), not from an (N, N) mask.
     _, inverse, class_sizes = torch.unique(labels, return_inverse=True, return_counts=True)
-    if int(class_sizes.max()) < 2:
+    if validation_enabled() and int(class_sizes.max()) < 2:
         raise ValueError(
             "no valid positive: every class in the batch has a single example, so no "
             "(anchor, positive) pair exists. Fix: sample at least 2 examples per class "

@@ -11,6 +11,60 @@ import torch
 
 REDUCTIONS = ("none", "mean", "sum")
 
+# --------------------------------------------------------------------------- the validation switch
+# Modelled on torch.distributions' ``validate_args``: on by default (a textbook wants a clear error, not a
+# silent wrong number), off for a hot training loop. Checks of types, shapes and Python arguments cost
+# microseconds and always run; the checks that read tensor VALUES back to Python (labels in {-1, +1},
+# class indices in range, 0/1 pair labels, zero-norm rows, at least two classes in a batch) run only while
+# validation is on, and never while torch.compile traces (a read-back would break the graph; see
+# BENCHMARK.md).
+_VALIDATE = True
+
+
+def set_validate_args(value: bool) -> None:
+    """Turn the value checks of every loss, miner and angular loss on (default) or off, globally.
+
+    Introduced with the benchmark (issue 16). With validation off, no loss reads a tensor back to Python,
+    so it costs what its arithmetic costs and traces with ``torch.compile(fullgraph=True)``; wrong labels
+    then give silently wrong numbers, exactly as torch's own losses do.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a bool.
+    """
+    global _VALIDATE
+    if not isinstance(value, bool):
+        raise TypeError(f"set_validate_args expects True or False; got {value!r}.")
+    _VALIDATE = value
+
+
+def validation_enabled() -> bool:
+    """True when value checks run: the switch is on and torch.compile is not tracing."""
+    return _VALIDATE and not torch.compiler.is_compiling()
+
+
+class validate_args:
+    """Context manager: ``with validate_args(False): ...`` runs the block with value checks off.
+
+    Restores the previous setting on exit, even on an exception. Not thread-local (like
+    ``torch.distributions.Distribution.set_default_validate_args``).
+    """
+
+    def __init__(self, value: bool):
+        if not isinstance(value, bool):
+            raise TypeError(f"validate_args expects True or False; got {value!r}.")
+        self.value = value
+
+    def __enter__(self):
+        self.previous = _VALIDATE
+        set_validate_args(self.value)
+        return self
+
+    def __exit__(self, *exc):
+        set_validate_args(self.previous)
+        return False
+
 
 def _values(x, limit=10):
     """Sorted distinct values of ``x`` as a short printable list."""
@@ -117,6 +171,8 @@ def _all_zero_or_one(similar):
 def check_binary_targets(targets):
     """Raise unless ``targets`` hold only -1 and +1 (float, int or bool dtype accepted)."""
     check_tensor("targets", targets)
+    if not validation_enabled():
+        return
     if _all_plus_minus_one(targets):
         return
     # Failure path only: build the detailed message.
@@ -141,7 +197,7 @@ def check_class_targets(targets, num_classes):
             f"Fix: use targets.long()."
         )
     check_ndim("targets", targets, 1, "(N,)")
-    if targets.numel() == 0:
+    if targets.numel() == 0 or not validation_enabled():
         return
     low, high = torch.aminmax(targets)  # one reduction; the message is built only on failure
     if low.item() < 0 or high.item() >= num_classes:
@@ -156,6 +212,8 @@ def check_class_targets(targets, num_classes):
 def check_similar_labels(similar):
     """Raise unless ``similar`` holds only 1 (similar pair) and 0 (dissimilar pair)."""
     check_tensor("similar", similar)
+    if not validation_enabled():
+        return
     if _all_zero_or_one(similar):
         return
     # Failure path only: build the detailed message.

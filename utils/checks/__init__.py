@@ -120,6 +120,19 @@ def registry() -> dict[str, Exercise]:
     return dict(_REGISTRY)
 
 
+def canonical_notebook(name: str) -> str:
+    """The exercise notebook's name, ``exNN_slug``, from either spelling: ``ex02_hinge_loss`` or the
+    name used before the rename (issue 12), ``02_hinge_loss``; a ``.ipynb``/``.py`` suffix is dropped.
+    Any other text comes back unchanged (so an unknown name stays unknown)."""
+    stem = name.rsplit("/", 1)[-1]
+    for suffix in (".ipynb", ".py"):
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+    if len(stem) > 3 and stem[:2].isdigit() and stem[2] == "_":
+        return "ex" + stem
+    return stem
+
+
 def get(name: str) -> Exercise:
     exercises = registry()
     if name not in exercises:

@@ -43,7 +43,7 @@ def _reference_labels(scores):
 
 PREDICT_LABELS = register(Exercise(
     name="predict_labels",
-    notebook="01_binary_margins",
+    notebook="ex01_binary_margins",
     function="predict_labels",
     points=1,
     reference=_reference_labels,
@@ -116,7 +116,7 @@ def _margin_ignored(scores, targets, margin=1.0):
 
 MARGIN_REPORT = register(Exercise(
     name="margin_report",
-    notebook="01_binary_margins",
+    notebook="ex01_binary_margins",
     function="margin_report",
     points=2,
     reference=_reference_report,

@@ -55,7 +55,7 @@ HINGE_MISTAKES = (
 
 HINGE_LOSS = register(Exercise(
     name="hinge_loss",
-    notebook="02_hinge_loss",
+    notebook="ex02_hinge_loss",
     function="hinge_loss",
     points=2,
     reference=_reference_hinge,
@@ -67,7 +67,7 @@ HINGE_LOSS = register(Exercise(
 
 HINGE_GRADIENT = register(Exercise(
     name="hinge_gradient",
-    notebook="02_hinge_loss",
+    notebook="ex02_hinge_loss",
     function="hinge_gradient",
     points=2,
     reference=_reference_gradient,

@@ -41,7 +41,7 @@ def _reference_active(scores, targets, margin=1.0):
 
 ACTIVE_EXAMPLES = register(Exercise(
     name="active_examples",
-    notebook="03_gradient_behaviour",
+    notebook="ex03_gradient_behaviour",
     function="active_examples",
     points=2,
     reference=_reference_active,
@@ -95,7 +95,7 @@ def _reference_hinge_01(scores, labels01):
 
 HINGE_FROM_01_LABELS = register(Exercise(
     name="hinge_from_01_labels",
-    notebook="03_gradient_behaviour",
+    notebook="ex03_gradient_behaviour",
     function="hinge_from_01_labels",
     points=2,
     reference=_reference_hinge_01,

@@ -46,7 +46,7 @@ def _violation(scores, targets, margin):
 
 SQUARED_HINGE_LOSS = register(Exercise(
     name="squared_hinge_loss",
-    notebook="04_squared_hinge",
+    notebook="ex04_squared_hinge",
     function="squared_hinge_loss",
     points=1,
     reference=_reference_loss,
@@ -75,7 +75,7 @@ SQUARED_HINGE_LOSS = register(Exercise(
 
 SQUARED_HINGE_GRADIENT = register(Exercise(
     name="squared_hinge_gradient",
-    notebook="04_squared_hinge",
+    notebook="ex04_squared_hinge",
     function="squared_hinge_gradient",
     points=2,
     reference=_reference_gradient,

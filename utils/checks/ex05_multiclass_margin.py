@@ -88,7 +88,7 @@ WW_MISTAKES = (
 
 MULTICLASS_HINGE_LOSS = register(Exercise(
     name="multiclass_hinge_loss",
-    notebook="05_multiclass_margin",
+    notebook="ex05_multiclass_margin",
     function="multiclass_hinge_loss",
     points=3,
     reference=_reference_ww,
@@ -110,7 +110,7 @@ def _best_wrong(scores, targets):
 
 CRAMMER_SINGER_LOSS = register(Exercise(
     name="crammer_singer_loss",
-    notebook="05_multiclass_margin",
+    notebook="ex05_multiclass_margin",
     function="crammer_singer_loss",
     points=2,
     reference=_reference_cs,
@@ -170,7 +170,7 @@ def _reference_per_example(scores, targets, margin=1.0):
 
 MULTICLASS_HINGE_VECTORISED = register(Exercise(
     name="multiclass_hinge_vectorised",
-    notebook="05_multiclass_margin",
+    notebook="ex05_multiclass_margin",
     function="multiclass_hinge_vectorised",
     points=2,
     reference=_reference_per_example,

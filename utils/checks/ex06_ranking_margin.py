@@ -34,7 +34,7 @@ def _hinge(pos, neg, margin):
 
 RANKING_LOSS = register(Exercise(
     name="ranking_loss",
-    notebook="06_ranking_margin",
+    notebook="ex06_ranking_margin",
     function="ranking_loss",
     points=1,
     reference=_reference_pairs,
@@ -71,7 +71,7 @@ def _reference_fixed(pos_scores, neg_scores):
 
 FIXED_RANKING_LOSS = register(Exercise(
     name="fixed_ranking_loss",
-    notebook="06_ranking_margin",
+    notebook="ex06_ranking_margin",
     function="fixed_ranking_loss",
     points=2,
     reference=_reference_fixed,
@@ -129,7 +129,7 @@ def _matching_pairs(pos_scores, neg_scores, margin=1.0):
 
 ALL_PAIRS_RANKING_LOSS = register(Exercise(
     name="all_pairs_ranking_loss",
-    notebook="06_ranking_margin",
+    notebook="ex06_ranking_margin",
     function="all_pairs_ranking_loss",
     points=2,
     reference=_reference_all_pairs,

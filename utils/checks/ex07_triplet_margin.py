@@ -57,7 +57,7 @@ def _dist(x, y):
 
 TRIPLET_LOSS = register(Exercise(
     name="triplet_loss",
-    notebook="07_triplet_margin",
+    notebook="ex07_triplet_margin",
     function="triplet_loss",
     points=2,
     reference=_reference,
@@ -115,7 +115,7 @@ def _exact_cases(generator: torch.Generator, hidden: bool) -> list[dict]:
 
 EXACT_TRIPLET_LOSS = register(Exercise(
     name="exact_triplet_loss",
-    notebook="07_triplet_margin",
+    notebook="ex07_triplet_margin",
     function="exact_triplet_loss",
     points=3,
     reference=_reference,

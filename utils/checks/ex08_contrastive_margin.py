@@ -6,7 +6,7 @@ import torch
 
 from utils.checks import Exercise, Mistake, register
 
-NOTEBOOK = "08_contrastive_margin"
+NOTEBOOK = "ex08_contrastive_margin"
 
 
 # --------------------------------------------------------------------------- contrastive_loss

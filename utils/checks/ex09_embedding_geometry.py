@@ -6,7 +6,7 @@ import torch
 
 from utils.checks import Exercise, Mistake, register
 
-NOTEBOOK = "09_embedding_geometry"
+NOTEBOOK = "ex09_embedding_geometry"
 
 
 # --------------------------------------------------------------------------- recall_at_1

@@ -6,7 +6,7 @@ import torch
 
 from utils.checks import Exercise, Mistake, register
 
-NOTEBOOK = "10_hard_negative_mining"
+NOTEBOOK = "ex10_hard_negative_mining"
 
 
 # --------------------------------------------------------------------------- batch_hard_triplets

@@ -6,7 +6,7 @@ import torch
 
 from utils.checks import Exercise, Mistake, register
 
-NOTEBOOK = "11_margin_size"
+NOTEBOOK = "ex11_margin_size"
 
 MARGINS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.2, 1.6)
 

@@ -8,7 +8,7 @@ import torch
 
 from utils.checks import Exercise, Mistake, register
 
-NOTEBOOK = "12_normalized_embeddings"
+NOTEBOOK = "ex12_normalized_embeddings"
 EPS = 1e-7
 
 

@@ -9,7 +9,7 @@ import torch
 from utils.checks import Exercise, Mistake, register
 from utils.checks.comparisons import number_close
 
-NOTEBOOK = "13_margins_vs_cross_entropy"
+NOTEBOOK = "ex13_margins_vs_cross_entropy"
 
 
 def _probability_cases(generator: torch.Generator, hidden: bool) -> list[dict]:

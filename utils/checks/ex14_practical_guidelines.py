@@ -15,7 +15,7 @@ import torch
 from utils.checks import Exercise, Mistake, register
 from utils.checks.comparisons import ANY_TENSOR, tensor_or_sentinel
 
-NOTEBOOK = "14_practical_guidelines"
+NOTEBOOK = "ex14_practical_guidelines"
 RAISED = "ValueError"
 
 

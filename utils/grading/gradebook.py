@@ -16,6 +16,8 @@ from utils.grading.runner import SubmissionResult
 
 FIXED_HEAD = ["id", "file", "notebook", "status"]
 FIXED_TAIL = ["total", "max", "detail", "notes", "seed"]
+#: Written after FIXED_TAIL when known (issue 15); optional when a grades.csv is read back.
+PLATFORM = ["name", "late", "layout"]
 
 
 def fmt(points: float) -> str:
@@ -27,7 +29,8 @@ def row_for(result: SubmissionResult, seed: int) -> dict[str, str]:
     row = {"id": sub.id, "file": str(sub.path), "notebook": sub.notebook or "", "status": sub.status,
            "total": fmt(result.total), "max": str(result.max_points), "seed": str(seed),
            "detail": " ".join(f"{e.name}={e.label}" for e in result.exercises),
-           "notes": "; ".join(result.notes)}
+           "notes": "; ".join(result.notes),
+           "name": sub.name, "late": "yes" if sub.late else "", "layout": sub.layout}
     for e in result.exercises:
         row[e.name] = fmt(e.points)
     return row
@@ -40,7 +43,7 @@ def _safe_cell(value: str) -> str:
 
 def write_csv(rows: list[dict[str, str]], exercise_columns: list[str], path: Path) -> None:
     """Atomically (write then rename), sorted by id and file."""
-    columns = FIXED_HEAD + exercise_columns + FIXED_TAIL
+    columns = FIXED_HEAD + exercise_columns + FIXED_TAIL + PLATFORM
     rows = sorted(rows, key=lambda r: (r["id"], r["notebook"], r["file"]))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".grades-", suffix=".csv", dir=path.parent)
@@ -48,7 +51,7 @@ def write_csv(rows: list[dict[str, str]], exercise_columns: list[str], path: Pat
         writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: _safe_cell(row.get(k, "")) if k in ("id", "file") else row.get(k, "")
+            writer.writerow({k: _safe_cell(row.get(k, "")) if k in ("id", "file", "name") else row.get(k, "")
                              for k in columns})
     os.replace(tmp, path)
 
@@ -61,7 +64,7 @@ def read_csv(path: Path) -> tuple[list[dict[str, str]], list[str]]:
     missing = [c for c in FIXED_HEAD + FIXED_TAIL if c not in columns]
     if missing:
         raise ValueError(f"{path}: not a grades.csv written by the grader (missing columns {missing})")
-    return rows, [c for c in columns if c not in FIXED_HEAD + FIXED_TAIL]
+    return rows, [c for c in columns if c not in FIXED_HEAD + FIXED_TAIL + PLATFORM]
 
 
 def merge(inputs: list[Path], out: Path) -> list[dict[str, str]]:
@@ -105,6 +108,7 @@ def write_feedback(results: list[SubmissionResult], folder: Path) -> None:
                 lines.append(f"**Not graded: {r.sub.status}.** " + {
                     "invalid name": "Name the file `ID__NN_slug.ipynb` (e.g. `alice__02_hinge_loss.ipynb`).",
                     "unknown notebook": "The part after `__` must be the name of an exercise notebook.",
+                    "superseded": "A later submission of this notebook was graded instead.",
                 }.get(r.sub.status, "Submit the .ipynb file saved by Jupyter."))
                 lines.append("")
                 continue

@@ -59,7 +59,10 @@ class NotebookSpec:
 
 
 def load_spec(slug: str, exercises_dir: Path, solutions_dir: Path) -> NotebookSpec:
-    """Read ``exercises/<slug>.ipynb`` and load each reference from ``solutions/<slug>.ipynb``."""
+    """Read ``exercises/<slug>.ipynb`` and load each reference from ``solutions/<slug>.ipynb``.
+
+    ``slug`` may be ``ex02_hinge_loss`` or the name used before the rename, ``02_hinge_loss``."""
+    slug = checks.canonical_notebook(slug)
     pristine = submissions.read_cells((exercises_dir / f"{slug}.ipynb").read_bytes())
     solution = submissions.read_cells((solutions_dir / f"{slug}.ipynb").read_bytes())
     code = [c for c in pristine if c.kind == "code" and c.source.strip()]

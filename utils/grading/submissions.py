@@ -36,9 +36,13 @@ class Submission:
     path: Path
     id: str
     notebook: str | None  # None when the name does not parse
-    status: str = "ok"  # "ok" | "invalid name" | "unreadable: ..." | "unknown notebook"
+    status: str = "ok"  # "ok" | "invalid name" | "unreadable: ..." | "unknown notebook" | "superseded"
     cells: list[Cell] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Where the platform's export says it (utils.grading.layouts, issue 15):
+    name: str = ""  # the student's display name
+    late: bool = False  # the platform marked it late (Canvas's LATE_)
+    layout: str = "flat"  # canvas | moodle | gradescope | nbgrader | flat | none
 
 
 def discover(paths: list[Path]) -> list[Path]:
@@ -106,10 +110,21 @@ def read_cells(data: bytes, notes: list[str] | None = None) -> list[Cell]:
     return cells
 
 
-def load(path: Path, known_notebooks: set[str]) -> Submission:
-    """The submission at ``path``, with its status; never raises."""
-    student, notebook = parse_name(path)
+def load(path: Path, known_notebooks: set[str], entry=None) -> Submission:
+    """The submission at ``path``, with its status; never raises.
+
+    ``entry`` (a :class:`utils.grading.layouts.Entry`) gives the student and notebook as the platform's export
+    names them; without it, the file name must follow ``ID__exNN_slug.ipynb``."""
+    if entry is not None:
+        student, notebook = entry.student, entry.notebook
+    else:
+        student, notebook = parse_name(path)
     sub = Submission(path=path, id=student, notebook=notebook)
+    if entry is not None:
+        sub.name, sub.late, sub.layout = entry.name, entry.late, entry.layout
+        sub.notes += entry.notes
+        if entry.late:
+            sub.notes.append("marked late by the platform")
     if notebook is None:
         sub.status = "invalid name"
         return sub

@@ -1,0 +1,60 @@
+"""Stored outputs reproduce on other CPUs, not only on the kind that built the book.
+
+torch picks vectorised kernels (AVX2, AVX512, NEON...) by the CPU it runs on, and each kernel sums in its own
+order, so the last bits of a float differ from one laptop to the next. The native nbval run (collected from
+chapters/ and solutions/ by pyproject.toml) proves the stored outputs on this machine's capability level; this
+module runs every notebook once more with ``ATEN_CPU_CAPABILITY=default``, torch's non-vectorised kernels (the
+summation order of a CPU without AVX), in nbval strict mode with the same options and sanitize file. A notebook
+that passes both prints no floating-point noise and no conclusion that hangs on the last digit.
+
+Each notebook is its own test class, so ``--dist loadscope`` spreads them over the workers.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted(p for d in ("chapters", "solutions") for p in (ROOT / d).glob("*.ipynb"))
+LEVEL = "default"
+
+
+def _run_nbval(notebook: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": LEVEL}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    # addopts (pyproject.toml) supply --nbval strict, the sanitize file, the cell timeout; -n 0: one process.
+    cmd = [sys.executable, "-m", "pytest", "-n", "0", "-q", "--no-header", "--color=no", "-rf",
+           str(notebook.relative_to(ROOT))]
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def _make_class(notebook: Path):
+    def test_stored_outputs_reproduce(self):
+        proc = _run_nbval(notebook)
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-60:])
+        failed = proc.returncode != 0
+        assert not failed, (
+            f"{notebook.relative_to(ROOT)} does not reproduce under ATEN_CPU_CAPABILITY={LEVEL} "
+            f"(torch's non-vectorised kernels):\n{tail}"
+        )
+
+    name = "TestUnderDefaultCapability_" + notebook.parent.name + "_" + notebook.stem
+    cls = type(name, (), {"test_stored_outputs_reproduce": pytest.mark.slow(test_stored_outputs_reproduce)})
+    cls.__module__ = __name__
+    return name, cls
+
+
+for _nb in NOTEBOOKS:
+    _name, _cls = _make_class(_nb)
+    globals()[_name] = _cls
+
+
+def test_every_stored_notebook_is_covered():
+    assert len(NOTEBOOKS) >= 29, [p.name for p in NOTEBOOKS]
+    classes = [n for n in globals() if n.startswith("TestUnderDefaultCapability_")]
+    assert len(classes) == len(NOTEBOOKS)
