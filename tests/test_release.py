@@ -1,6 +1,8 @@
 """The student bundle (`python -m utils.book release`): no solution, no hidden case, and it installs and runs."""
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,10 +58,49 @@ def test_bundle_holds_the_student_material_and_nothing_of_solutions(bundle):
     for folder, pattern in (("chapters", "[0-9][0-9]_*.*"), ("exercises", "ex[0-9][0-9]_*.*")):
         for path in (ROOT / folder).glob(pattern):
             assert (bundle / folder / path.name).read_bytes() == path.read_bytes(), path.name
-    assert 'testpaths = ["chapters"]' in (bundle / "pyproject.toml").read_text()
+    pyproject = (bundle / "pyproject.toml").read_text()
+    assert 'testpaths = ["chapters"]' in pyproject
+    assert "solutions" not in pyproject  # the bundle has none: its configuration does not name them
     requirements = (bundle / "requirements.txt").read_text()
     assert "torch==2.13.0" in requirements and requirements.rstrip().endswith("-e .")
     assert "playwright" not in requirements  # CI-only: the browser test is not shipped
+
+
+def test_release_writes_exactly_the_bundle_paths(bundle):
+    written = sorted(p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file())
+    assert written == book.bundle_paths(ROOT)
+
+
+def _instructors_list() -> set[str]:
+    """The names INSTRUCTORS.md lists as the bundle's content (the bullets after "holds exactly")."""
+    text = (ROOT / "INSTRUCTORS.md").read_text()
+    block = re.search(r"The bundle holds exactly these files and folders:\n\n((?:- .*\n(?:  .*\n)*)+)", text)
+    assert block, "INSTRUCTORS.md no longer lists the bundle's files ('The bundle holds exactly ...')"
+    names = set()
+    for bullet in re.findall(r"^- (.*)$", block.group(1), re.M):
+        lead = bullet.split(":")[0]
+        names |= set(re.findall(r"`([^`]+)`", lead))
+    return names
+
+
+def test_instructors_md_lists_exactly_what_the_bundle_holds():
+    top = set()
+    for rel in book.bundle_paths(ROOT):
+        first, _, rest = rel.partition("/")
+        top.add(first + "/" if rest else first)
+    listed = _instructors_list()
+    assert listed == top, f"in the bundle, not listed: {sorted(top - listed)}; listed, not in it: {sorted(listed - top)}"
+
+
+def test_bundle_ships_the_jupyterlab_configuration_its_pyproject_installs(bundle):
+    import tomllib
+
+    shared = tomllib.loads((bundle / "pyproject.toml").read_text())["tool"]["hatch"]["build"]["targets"]["wheel"][
+        "shared-data"]
+    assert shared, "the bundle's pyproject installs no JupyterLab configuration"
+    for source in shared:
+        assert (bundle / source).read_bytes() == (ROOT / source).read_bytes(), source
+        json.loads((bundle / source).read_text())
 
 
 def test_bundle_contains_no_solution_body(bundle):
@@ -132,6 +173,7 @@ def test_bundle_installs_as_its_readme_says_and_passes_its_tests(bundle, tmp_pat
     where = subprocess.run([python, "-c", "import utils; print(utils.__file__)"], cwd=tmp_path,
                            capture_output=True, text=True, check=True)
     assert where.stdout.startswith(str(bundle)), where.stdout
+    assert (venv / "etc" / "jupyter" / "jupyter_lab_config.json").exists()  # `jupyter lab` opens the landing page
     unsolved = subprocess.run([python, "-m", "pytest", "-n", "0", "--nbval-lax", "exercises/ex02_hinge_loss.ipynb"],
                               cwd=bundle, capture_output=True, text=True, timeout=600)
     assert unsolved.returncode == 1 and "not implemented yet" in unsolved.stdout, unsolved.stdout[-2000:]

@@ -9,7 +9,7 @@ Usage (from the repository root)::
     python -m utils.book release --out DIR   # the student bundle: no solutions, no hidden cases
     python -m utils.book mutants [EXERCISE ...]   # mutation testing of the checks (utils/checks/mutants.py)
 
-Sources of truth (DESIGN.md): the py:percent files in ``chapters/`` and ``solutions/``. Generated:
+Sources of truth: the py:percent files in ``chapters/`` and ``solutions/``. Generated:
 
 * ``chapters/NN_slug.ipynb`` and ``solutions/exNN_slug.ipynb``: the same cells, executed, outputs stored;
 * ``exercises/exNN_slug.py`` and ``exercises/exNN_slug.ipynb``: the solutions with every block between
@@ -38,7 +38,30 @@ SOURCE_GLOBS = {"chapters": "[0-9][0-9]_*.py", "solutions": "ex[0-9][0-9]_*.py"}
 GENERATED_GLOBS = {"chapters": ("[0-9]*.ipynb",), "solutions": ("ex[0-9]*.ipynb", "[0-9]*.ipynb"),
                    "exercises": ("ex[0-9]*.*", "[0-9]*.*")}
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-METADATA = {"jupytext": {"formats": "ipynb,py:percent"}, "kernelspec": KERNELSPEC}
+# The notebook metadata JupyterLab itself would write, so that a stored notebook opens clean (no "modified"
+# dot) and saving it unchanged rewrites nothing (issue 12):
+# - ``language_info``: JupyterLab copies the kernel's language_info into the notebook when the kernel starts
+#   and marks the notebook modified unless it is already there, equal. ipykernel reports the Python version,
+#   so this is the reference Python of the book's build machine; on another Python version JupyterLab still
+#   updates the field (and shows the notebook modified) when the kernel starts.
+# - the jupytext filters of jupytext.toml: jupytext's contents manager copies them into the notebook's
+#   metadata when it serves a notebook, and writes them back into both files of the pair on save.
+REFERENCE_PYTHON = "3.11.7"
+LANGUAGE_INFO = {
+    "codemirror_mode": {"name": "ipython", "version": 3},
+    "file_extension": ".py",
+    "mimetype": "text/x-python",
+    "name": "python",
+    "nbconvert_exporter": "python",
+    "pygments_lexer": "ipython3",
+    "version": REFERENCE_PYTHON,
+}
+JUPYTEXT = {
+    "cell_metadata_filter": "tags,-all",
+    "formats": "ipynb,py:percent",
+    "notebook_metadata_filter": "kernelspec,jupytext,-all",
+}
+METADATA = {"jupytext": JUPYTEXT, "kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 # Grader-only code in utils/checks (hidden cases) sits between these markers; release removes it.
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN", "### END HIDDEN"
@@ -196,6 +219,8 @@ def stale_reasons(root: Path = ROOT) -> dict[str, str]:
                 reasons[str(ipynb.relative_to(root))] = f"cells differ from {rel}"
             elif any(c.cell_type == "code" and c.source.strip() and c.execution_count is None for c in stored.cells):
                 reasons[str(ipynb.relative_to(root))] = "not executed (outputs missing)"
+            elif ipynb.read_text() != ipynb_text(canonical(stored)):
+                reasons[str(ipynb.relative_to(root))] = "metadata not canonical (build rewrites it, keeping outputs)"
         if py.parent.name == "solutions":
             exercise = make_exercise(nb)
             for path, text in exercise_files(root, py, exercise).items():
@@ -246,6 +271,10 @@ def _build_one(py: str, force: bool) -> tuple[str, float, str]:
         seconds = time.perf_counter() - start
         ipynb.write_text(ipynb_text(executed))
         done.append(f"executed in {seconds:.1f} s")
+    elif ipynb.read_text() != ipynb_text(canonical(stored)):
+        # Same cells, executed: only the notebook's metadata (or ids) changed. Outputs are kept.
+        ipynb.write_text(ipynb_text(canonical(stored)))
+        done.append("rewrote metadata")
     if path.parent.name == "solutions":
         for target, text in exercise_files(path.parent.parent, path, make_exercise(nb)).items():
             if not target.exists() or target.read_text() != text:
@@ -287,16 +316,60 @@ def check(root: Path = ROOT) -> int:
 
 
 # --------------------------------------------------------------------------- the student bundle
-RELEASE_FILES = ("jupytext.toml", "conftest.py", "tests/nbval_sanitize.cfg", "tests/offline/sitecustomize.py")
-CI_ONLY_REQUIREMENTS = ("playwright",)  # the browser test is not part of the bundle
-RELEASE_DIRS = ("chapters", "exercises", "utils")
+# Copied as they are. REFERENCES.md: the chapters link to it. jupyter-config/: installed by `pip install -e .`
+# (pyproject.toml's shared-data), so that `jupyter lab` opens the landing notebook in the bundle too.
+RELEASE_FILES = ("jupytext.toml", "conftest.py", "tests/nbval_sanitize.cfg", "tests/offline/sitecustomize.py",
+                 "REFERENCES.md")
+RELEASE_DIRS = ("chapters", "exercises", "utils", "jupyter-config")
 NOT_RELEASED = ("utils/grade.py", "utils/grading")  # the grader stays with the instructor
+# Written by release itself: the students' README (STUDENTS.md), requirements without the CI-only browser
+# test, pyproject.toml without solutions/, and the exercise checks' public outcomes.
+RELEASE_GENERATED = ("README.md", "requirements.txt", "pyproject.toml", "utils/checks/public.pt")
+CI_ONLY_REQUIREMENTS = ("playwright",)  # the browser test is not part of the bundle
+# The lines of pyproject.toml that differ in the bundle (exercises/ have no outputs: tests/ checks them).
+BUNDLE_PYPROJECT = {
+    "# `pytest` runs the unit tests and reproduces every stored notebook output in chapters/ and solutions/\n":
+        "# `pytest` reproduces every stored notebook output in chapters/ (nbval, strict)\n",
+    'testpaths = ["tests", "chapters", "solutions"]': 'testpaths = ["chapters"]',
+}
+
+
+def _copied(root: Path) -> list[tuple[str, Path]]:
+    """(path in the bundle, source) of every file release copies from the repository."""
+    copied = [(rel, root / rel) for rel in RELEASE_FILES]  # release fails on a missing one
+    for d in RELEASE_DIRS:
+        for path in sorted((root / d).rglob("*")):
+            rel = path.relative_to(root).as_posix()
+            if not path.is_file() or "__pycache__" in rel or ".ipynb_checkpoints" in rel:
+                continue
+            if any(rel == n or rel.startswith(n + "/") for n in NOT_RELEASED):
+                continue
+            if rel.startswith("utils/checks/ex"):
+                continue  # references, hidden cases and mimics: replaced by public.pt
+            copied.append((rel, path))
+    return copied
+
+
+def bundle_paths(root: Path = ROOT) -> list[str]:
+    """Every file of the student bundle (relative POSIX paths), without writing it: what release writes."""
+    return sorted({rel for rel, _ in _copied(root)} | set(RELEASE_GENERATED))
+
+
+def bundle_pyproject(text: str) -> str:
+    """The repository's pyproject.toml for the bundle: nbval runs the chapters only; no word of solutions/."""
+    for line, bundled in BUNDLE_PYPROJECT.items():
+        if line not in text:
+            raise SystemExit(f"pyproject.toml no longer has the line {line!r}; update utils.book.BUNDLE_PYPROJECT")
+        text = text.replace(line, bundled)
+    if "solutions" in text:
+        raise SystemExit("the bundle's pyproject.toml would still mention solutions/; update bundle_pyproject()")
+    return text
 
 
 def release(out: Path, root: Path = ROOT) -> list[Path]:
     """Write the student bundle to ``out``: chapters, exercises, ``utils`` (hidden cases removed; the
     exercise checks as precomputed public outcomes, see utils/checks/public.py), requirements and a
-    student README; nothing of ``solutions/``. Returns the files written."""
+    student README; nothing of ``solutions/``. Returns the files written (exactly ``bundle_paths(root)``)."""
     stale = stale_reasons(root)
     if stale:
         raise SystemExit(f"refusing to release a stale book ({len(stale)} stale files); run build first")
@@ -311,32 +384,18 @@ def release(out: Path, root: Path = ROOT) -> list[Path]:
         target.write_bytes(text) if isinstance(text, bytes) else target.write_text(text)
         written.append(target)
 
-    for rel in RELEASE_FILES:
-        put(rel, (root / rel).read_bytes())
+    for rel, path in _copied(root):
+        if path.suffix == ".py" and rel.startswith("utils/"):
+            text = strip_blocks(path.read_text(), BEGIN_HIDDEN, END_HIDDEN)
+            compile(text, rel, "exec")  # a badly placed marker must fail here, not on a student's laptop
+            put(rel, text)
+        else:
+            put(rel, path.read_bytes())
     requirements = (root / "requirements.txt").read_text().splitlines(keepends=True)
     put("requirements.txt", "".join(
         line for line in requirements
         if not line.startswith(CI_ONLY_REQUIREMENTS) and "the real-browser test" not in line))
-    for d in RELEASE_DIRS:
-        for path in sorted((root / d).rglob("*")):
-            rel = path.relative_to(root).as_posix()
-            if not path.is_file() or "__pycache__" in rel or ".ipynb_checkpoints" in rel:
-                continue
-            if any(rel == n or rel.startswith(n + "/") for n in NOT_RELEASED):
-                continue
-            if rel.startswith("utils/checks/ex"):
-                continue  # references, hidden cases and mimics: replaced by public.pt below
-            if path.suffix == ".py" and d == "utils":
-                text = strip_blocks(path.read_text(), BEGIN_HIDDEN, END_HIDDEN)
-                compile(text, rel, "exec")  # a badly placed marker must fail here, not on a student's laptop
-                put(rel, text)
-            else:
-                put(rel, path.read_bytes())
-    pyproject = (root / "pyproject.toml").read_text()
-    testpaths = 'testpaths = ["tests", "chapters", "solutions"]'
-    if testpaths not in pyproject:
-        raise SystemExit(f"pyproject.toml no longer has the line {testpaths!r}; update release()")
-    put("pyproject.toml", pyproject.replace(testpaths, 'testpaths = ["chapters"]'))
+    put("pyproject.toml", bundle_pyproject((root / "pyproject.toml").read_text()))
     put("README.md", (root / "STUDENTS.md").read_text())
     from utils import checks
     from utils.checks import public
