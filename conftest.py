@@ -1,6 +1,6 @@
 """Project-wide pytest configuration.
 
-DESIGN.md: stored notebook outputs are compared in strict mode, except stderr (warnings, progress
+Stored notebook outputs are compared in strict mode, except stderr (warnings, progress
 bars), which differs between machines. nbval has no option for that, so its stream comparison is
 wrapped to drop stderr streams on both sides (nbval is pinned in requirements.txt).
 """

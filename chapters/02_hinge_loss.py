@@ -177,7 +177,7 @@ def hinge_loss_scratch(scores, targets, margin=1.0, reduction="mean"):
 #    the number of classes $C = 2$, hence the factor $2$;
 # 4. `sklearn.metrics.hinge_loss(y, s)`, the batch **mean** only.
 #
-# We check them on 1000 random scores in float64 (`tests/test_chapter_02.py` also checks this function's
+# We check them on 1000 random scores in float64 (the book's test suite also checks this function's
 # reductions, other margins and gradients).
 
 # %%
@@ -357,7 +357,7 @@ print(f"active fraction: epoch 1 {history.active_fraction[0]:.3f}, "
 #   examples sitting on the margin for the exact solver. Examples with $ys > 1$ contribute neither loss
 #   nor gradient, so the exact solution depends on the others only: refitting `LinearSVC` (same `C`) on
 #   the 38 training examples with $ys \le 1 + 10^{-3}$ gives the same weights (cosine above 0.99999,
-#   checked in `tests/test_chapter_02.py`).
+#   checked in the book's test suite).
 
 # %%
 ours, ref, stoch = (results[n] for n in names)

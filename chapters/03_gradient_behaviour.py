@@ -231,7 +231,7 @@ print("max |autograd - analytic| away from the kink: < 1e-12 for both losses")
 # different ones. We evaluate every formulation of the chapter's hinge (margin 1) at $s = y$ (so
 # $ys = 1$ exactly), for $y = +1$ and $y = -1$. (scikit-learn's `SGDClassifier` has no autograd: one SGD
 # step from an example exactly on the margin shows that it moves the weights, i.e. it counts the kink
-# as active, $-y$; `tests/test_chapter_03.py` measures it.)
+# as active, $-y$; the book's test suite measures it.)
 
 # %%
 y_kink = torch.tensor([1.0, -1.0], dtype=torch.float64)

@@ -144,7 +144,7 @@ print(f"squared hinge loss: {loss.item():.4f}  (hinge on the same batch: {margin
 #
 # The oracle (with the others on the [references page](../REFERENCES.md#oracles)): PyTorch's `multi_margin_loss`
 # with `p=2` on two classes, scores $[0, s]$, class index $(y+1)/2$, is $\max(0, 1 - s_c + s_j)^2 / C$ with
-# $C = 2$, hence the factor 2. (Reductions and other margins are checked in `tests/test_chapter_04.py`.)
+# $C = 2$, hence the factor 2. (Reductions and other margins are checked in the book's test suite.)
 
 # %%
 def squared_hinge_from_scratch(scores, targets):

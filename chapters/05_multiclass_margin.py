@@ -100,7 +100,7 @@ MARGIN = 1.0  # the chapter's Δ: drives the figures and the experiment below
 #
 # **Step 6 — two classes.** With $K = 2$, $c \in \{0, 1\}$, write $y = +1$ for $c = 1$ and $y=-1$ for
 # $c = 0$, and $s = s_1 - s_0$. The single wrong class gives $\max(0, \Delta - ys)$: the binary hinge
-# loss of notebook 02 on the score difference (checked in `tests/test_chapter_05.py`).
+# loss of notebook 02 on the score difference (checked in the book's test suite).
 #
 # The chapter's sentence "if one or more incorrect classes are too close or higher than the correct
 # class, those classes contribute positive loss", on one example with $K=4$, $c=0$, $\Delta=1$:
@@ -190,7 +190,7 @@ print("backward through the chapter's in-place code works; gradients equal utils
 # The assignment is *needed* for the value, not for the gradient: without it every example adds the
 # constant $\Delta$ of its correct-class entry; that entry's gradient is $+1$ (via `scores`) $-1$ (via
 # `correct_scores`) $= 0$. So the loss would be off by exactly $\Delta$ with an unchanged gradient, a bug
-# that training alone would never reveal (checked in `tests/test_chapter_05.py`).
+# that training alone would never reveal (checked in the book's test suite).
 #
 # In-place operations *do* break autograd when they overwrite a value that a backward function saved.
 # Move the same assignment one line later, after the clamp that saved `margins`, and backward fails:
@@ -219,7 +219,7 @@ else:
 # | `sklearn.metrics.hinge_loss(c, s, labels=range(K))` | batch mean of $\max(0, 1 - s_c + \max_{j\ne c} s_j)$ | none: it is Crammer–Singer; for $\Delta\neq 1$ use $\Delta\cdot$`hinge_loss(c, s/Δ)` |
 #
 # One visible check per variant at $\Delta = 1$ (other margins, the int64 requirement of the torch oracle and
-# the bounds of step 3 are checked in `tests/test_chapter_05.py`):
+# the bounds of step 3 are checked in the book's test suite):
 
 # %%
 K, S_ = 10, S.detach()
@@ -428,7 +428,7 @@ for name, impl in IMPLEMENTATIONS.items():
 # `F.multi_margin_loss` compute $s_j + (\Delta - s_c)$ instead; by the same argument their loss is zero exactly
 # when $s_j \le \mathrm{fl}(s_c - \Delta)$, i.e. the threshold is rounded instead of the gap, and here they
 # return $0$. Both are exact statements about their own arithmetic; they differ only for gaps within one
-# rounding error of $\Delta$, and on the trained outputs above all four agree. `tests/test_chapter_05.py` checks
+# rounding error of $\Delta$, and on the trained outputs above all four agree. The book's test suite checks
 # both statements on thousands of random ties whose values are *not* multiples of $\Delta/2$.
 #
 # At a tie the *loss* is zero but the *gradient* is a convention (section 4): `torch.clamp` and `utils` still

@@ -152,7 +152,7 @@ for s in [1.0, 4.0, 10.0, 16.0, 64.0]:
 # One care: $\frac{d}{dc}\arccos c = -1/\sqrt{1 - c^2}$ is infinite at $c = \pm 1$ (a feature exactly on its
 # class direction), even after clamping $c$ to $[-1, 1]$; clamping to $[-1 + \varepsilon, 1 - \varepsilon]$
 # keeps it finite. The oracle of each loss is pytorch-metric-learning (PML) with the same weights (see the
-# [references](../REFERENCES.md#oracles)); `tests/test_angular.py` checks `utils.angular` over more settings.
+# [references](../REFERENCES.md#oracles)); the book's test suite checks `utils.angular` over more settings.
 # Passing radians to PML is a silent error: `ArcFaceLoss(margin=0.5)` is half a **degree** (its default,
 # `28.6`, is $0.499$ rad). And PML, which clamps the cosine to $[-1, 1]$ only, returns NaN gradients for a
 # feature exactly on its class direction; `utils.arcface_loss` stays finite.

@@ -134,7 +134,7 @@ MARGIN = 1.0  # Δ of the multiclass hinge (and the binary hinge's margin)
 # Cross-entropy, the Weston–Watkins hinge and the ECE (an explicit loop over bins), checked in float64
 # against PyTorch, `utils` and the hinge's oracle `C * F.multi_margin_loss` (PyTorch divides by the number
 # of classes $C$; see the [references](../REFERENCES.md#oracles)). `utils.calibration.temperature_scaling`
-# is checked against SciPy's optimiser in `tests/test_calibration.py`.
+# is checked against SciPy's optimiser in the book's test suite.
 
 # %%
 def cross_entropy_scratch(scores, targets):

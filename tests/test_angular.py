@@ -1,4 +1,4 @@
-"""utils.angular against the oracles of ORACLES.md (cross-entropy formulas, pytorch-metric-learning's
+"""utils.angular against the oracles of REFERENCES.md ("Oracles") (cross-entropy formulas, pytorch-metric-learning's
 CosFaceLoss/ArcFaceLoss): values and gradients in float64, the θ + m > π branch, finite gradients at
 exact alignment, and clear errors on bad input."""
 
@@ -110,7 +110,7 @@ def test_cosface_logits_change_only_the_target_column():
 
 
 def arcface_oracle(z, W, y, margin, scale):
-    """ORACLES.md: cross_entropy(s * logits), target cos(θ+m) if θ <= π-m else cos θ - m sin m."""
+    """REFERENCES.md ("Oracles"): cross_entropy(s * logits), target cos(θ+m) if θ <= π-m else cos θ - m sin m."""
     cos = F.normalize(z, dim=1) @ F.normalize(W, dim=1).T
     rows = torch.arange(len(y))
     theta = torch.arccos(cos[rows, y])  # inputs are kept away from ±1 in these tests
@@ -177,7 +177,7 @@ def test_arcface_gradients_finite_at_exact_alignment_where_pml_gives_nan(dtype):
         loss = loss_fn(zz, WW, y, margin=0.5, scale=64.0)
         gz, gW = torch.autograd.grad(loss, (zz, WW))
         assert torch.isfinite(loss) and torch.isfinite(gz).all() and torch.isfinite(gW).all()
-    # the pitfall of ORACLES.md, reproduced: PML's ArcFaceLoss on the same input
+    # the pitfall of REFERENCES.md ("Oracles"), reproduced: PML's ArcFaceLoss on the same input
     pml = pml_losses.ArcFaceLoss(3, 4, margin=math.degrees(0.5), scale=64.0).to(dtype)
     pml.W.data = W.T.clone()
     zz = z.clone().requires_grad_(True)

@@ -1,5 +1,5 @@
 """utils.distances against brute-force loops, scipy/scikit-learn/torch references, and the pitfalls
-of ORACLES.md: exact zero diagonal, finite gradients at zero distance, no (N, M, D) intermediate."""
+of REFERENCES.md ("Oracles"): exact zero diagonal, finite gradients at zero distance, no (N, M, D) intermediate."""
 
 import math
 

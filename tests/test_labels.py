@@ -1,5 +1,5 @@
 """utils.labels: detection rules, conversions checked against brute-force maps and against PyTorch /
-scikit-learn losses that use each convention (ORACLES.md)."""
+scikit-learn losses that use each convention (REFERENCES.md ("Oracles"))."""
 
 import pytest
 import sklearn.metrics

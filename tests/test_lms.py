@@ -320,3 +320,20 @@ def test_gradescope_autograder_zip_runs_a_submission(tmp_path):
     missing = [t for n, t in tests.items() if n.startswith("ex03_")]
     assert missing and all(t["score"] == 0 and t["output"].startswith("not submitted") for t in missing)
     assert "notes.md" in results["output"]
+
+
+def test_the_exercise_notebooks_written_questions_state_their_points():
+    """Every Markdown cell that asks for a written answer is tagged and says its points; the solutions answer it."""
+    found = {}
+    for nb in sorted((ROOT / "exercises").glob("ex*.ipynb")):
+        cells = submissions.read_cells(nb.read_bytes())
+        asks = [c for c in cells if c.kind == "markdown" and written.PLACEHOLDER in c.source]
+        qs = written.questions(cells)
+        assert len(asks) == len(qs), f"{nb.name}: a written-answer cell without a written:<question> tag"
+        solved = submissions.read_cells((ROOT / "solutions" / nb.name).read_bytes())
+        for q in qs:
+            answer = written._answer(solved, q)
+            assert answer and written.PLACEHOLDER not in answer, (nb.name, q)
+        found.update({(nb.stem, q): p for q, (p, _) in qs.items()})
+    assert found == {("ex02_hinge_loss", "hinge_gradient_derivation"): 1.0,
+                     ("ex04_squared_hinge", "squared_hinge_gradient_derivation"): 1.0}

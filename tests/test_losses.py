@@ -1,4 +1,4 @@
-"""utils.losses against the oracles of ORACLES.md: values and gradients, random and edge inputs.
+"""utils.losses against the oracles of REFERENCES.md ("Oracles"): values and gradients, random and edge inputs.
 
 Everything is float64 unless a test says otherwise. Gradients are compared away from kinks;
 at kinks the documented subgradient is asserted.

@@ -1,5 +1,5 @@
 """utils.miners against brute-force Python loops (exact index sets, ties included) and against
-pytorch-metric-learning's miners configured as in ORACLES.md "Miners".
+pytorch-metric-learning's miners configured as in REFERENCES.md ("Oracles") "Miners".
 
 Tie rule under test: among candidates at the same distance the lowest index wins. Ties are
 produced with embeddings on a small integer grid, where every distance is the square root of an

@@ -1,4 +1,4 @@
-"""utils.monitor: violation masks against brute-force loops and the oracles of ORACLES.md; the
+"""utils.monitor: violation masks against brute-force loops and the oracles of REFERENCES.md ("Oracles"); the
 recorder; diagnose() on synthetic curves at and around its documented thresholds."""
 
 import math

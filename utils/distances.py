@@ -2,7 +2,7 @@
 
 Introduced in: 07 Triplet margin loss.
 
-Two pitfalls of the usual one-liners (ORACLES.md) are avoided here:
+Two pitfalls of the usual one-liners are avoided here:
 
 - ``sqrt`` has an infinite derivative at 0, so ``sqrt(((x - y) ** 2).sum())`` gives NaN gradients
   for identical points (the zero diagonal of x against itself). Here the gradient of a zero

@@ -2,7 +2,7 @@
 each loss needs.
 
 The chapter: "Binary hinge loss usually expects targets in {-1,+1}, while binary cross-entropy expects
-targets in {0,1}." Mixing them up fails silently in PyTorch (ORACLES.md): with {0,1} labels
+targets in {0,1}." Mixing them up fails silently in PyTorch: with {0,1} labels
 ``F.soft_margin_loss`` gives log 2 for every negative example whatever its score, ``F.margin_ranking_loss``
 returns the margin, ``F.binary_cross_entropy_with_logits`` with -1 targets returns a loss that goes to
 minus infinity. The guard turns that silence into a message.

@@ -25,7 +25,7 @@ def _cases(generator: torch.Generator, hidden: bool) -> list[dict]:
 
 
 def _reference_loss(scores, targets, margin=1.0):
-    # Oracle (ORACLES.md): 2 * multi_margin_loss(p=2) on the two-column scores [0, s/margin'] is the
+    # Oracle (REFERENCES.md, "Oracles"): 2 * multi_margin_loss(p=2) on the two-column scores [0, s/margin'] is the
     # squared hinge at margin 1; for another margin, rescale: max(0, m - ys)^2 = m^2 max(0, 1 - ys/m)^2.
     if margin == 0:
         return torch.clamp(-targets * scores, min=0).pow(2).mean()

@@ -188,7 +188,7 @@ def _speed_case(generator: torch.Generator) -> dict:
 
 
 def _reference_per_example(scores, targets, margin=1.0):
-    # Oracle (ORACLES.md): C * multi_margin_loss per example equals the chapter's Weston-Watkins sum.
+    # Oracle (REFERENCES.md, "Oracles"): C * multi_margin_loss per example equals the chapter's Weston-Watkins sum.
     return scores.shape[1] * F.multi_margin_loss(scores, targets, margin=margin, reduction="none")
 
 
