@@ -59,6 +59,7 @@ from utils.reproducibility import seed_everything
 seed_everything(0)  # seeds Python, NumPy and torch; torch runs on one thread (bit-identical sums)
 MARGIN, TRAIN_MARGIN = 0.5, 0.2  # the toy batch's margin (section 4); FaceNet's, for training (section 7)
 
+
 # %% [markdown]
 # ## 1. Easy, semi-hard and hard negatives
 #
@@ -243,9 +244,8 @@ print(f"N = 40: batch-hard {len(loops['batch_hard'])} triplets, semi-hard {len(l
 # %% [markdown]
 # ## 6. Speed: loops, `utils.miners` and PML at N = 256
 #
-# 64 classes × 4 Gaussian points in 128-D; median of 5 samples (`utils.bench.time_pair`), loops including
-# their distance table. Times depend on the machine and its load (tests mask them); `python -m utils.bench`
-# runs the full benchmark.
+# 64 classes × 4 Gaussian points in 128-D, median of 5 samples (`utils.bench.time_pair`). Times depend on
+# the machine and its load (tests mask them); `python -m utils.bench` runs the full benchmark.
 
 # %%
 x256, y256 = pk_batch(256)
@@ -259,26 +259,26 @@ for name, margin in (("batch_hard", None), ("semi_hard", TRAIN_MARGIN)):
           f"\n    the loop takes {loop_t / ours_t:.1f}× the time of utils.miners; PML takes {pml_t / ours_t:.1f}× the time")
 
 # %% [markdown]
-# No timing is asserted. On the machines that built this book the loops took 5 to 13 times as long as
-# `utils.miners` at this size (one order of magnitude, not several; the gap grows with $N$). PML's
-# semi-hard miner took 7 to 8 times as long: it builds all $N (K-1)(N-K) \approx$ 190,000 triplets, then
-# filters, where `utils.miners` masks the $(N, N)$ distance matrix. For batch-hard PML took 1.3 to 2 times as long.
+# No timing is asserted. In every run made for this book the loops took about ten times as long as
+# `utils.miners` at this size (5 to 13 times: one order of magnitude, not several). PML's semi-hard miner
+# took 6 to 10 times as long: it builds all $N (K-1)(N-K) \approx$ 190,000 triplets, then filters, where
+# `utils.miners` masks the $(N, N)$ matrix. For batch-hard (the same work) PML was never faster.
 
 # %% [markdown]
 # ## 7. Experiments on handwritten digits
 #
 # `EmbeddingNet` 64 → 128 → 128 → 16 on the unit sphere, Euclidean distance, FaceNet's margin 0.2, Adam
 # (lr $10^{-3}$), PK batches of 10 digits × 4 images, 80 steps (`mining_experiments.train_with_miner`),
-# **five seeds**, each fixing the initial weights and batches of every strategy; float64, so no number
-# depends on a CPU's summation order. Every 5 steps, on the 540 **test** images: Recall@1, MAP@R and the
-# mean pairwise distance (0 if the embedding collapses to a point).
+# **five seeds**, each fixing the initial weights and batches of every strategy. Scores get two decimals:
+# short runs are chaotic, and a CPU summing in another order moves the third. Every 5 steps, on the 540
+# **test** images: Recall@1 and the mean distance (0 if the embedding collapses); at the end also MAP@R.
 
 # %%
 data = digits(dtype=torch.float64)
 CONFIGS = {"random": ("random", "mean"), "batch_hard": ("batch_hard", "mean"), "semi_hard": ("semi_hard", "mean"),
            "in_batch": ("all", "mean"), "batch_all": ("all", "mean_nonzero")}  # (miner, reduction)
 NAMES = dict(random="random", batch_hard="batch-hard", semi_hard="semi-hard", in_batch="in-batch mean", batch_all="batch all")
-COLOURS = dict(zip(CONFIGS, PALETTE))  # one colour per strategy in every figure
+COLOURS, STYLES = dict(zip(CONFIGS, PALETTE)), {"in_batch": ":", "batch_all": "--"}  # the same in every figure
 SEEDS = range(5)
 SETUP = dict(margin=TRAIN_MARGIN, steps=80, classes_per_batch=10, samples_per_class=4, lr=1e-3)
 
@@ -299,7 +299,7 @@ runs = {c: [train(c, seed) for seed in SEEDS] for c in CONFIGS}
 # batch loss with respect to all the network's weights (curves: mean of the five seeds).
 
 # %%
-plot_seed_means(runs, ("active_fraction", "grad_norm"), names=NAMES, colours=COLOURS, log_y=("grad_norm",),
+plot_seed_means(runs, ("active_fraction", "grad_norm"), names=NAMES, colours=COLOURS, styles=STYLES, log_y=("grad_norm",),
                 ylabels=("active fraction of mined triplets", "gradient norm (all weights)"),
                 title="random and in-batch triplets go inactive within tens of steps; mined ones stay active")
 plt.show()
@@ -316,7 +316,7 @@ assert min(late["semi_hard"]) == 1.0
 
 # %% [markdown]
 # Confirmed in every seed. Random negatives: about 39 % of the triplets active in the first ten steps,
-# under 5 % in the last twenty, and a gradient four times smaller. The in-batch mean *contains* the hard
+# about 5 % in the last twenty, and a gradient four times smaller. The in-batch mean *contains* the hard
 # triplets, but its plain mean is dominated by easy ones (gradient six times smaller). Batch all divides by
 # the active triplets, so its gradient *grows* as they get rarer (step 2). Batch-hard triplets stay mostly
 # active; semi-hard ones are active by construction, but the band empties as classes separate.
@@ -352,7 +352,7 @@ assert all(min(gain[c]) > 0.02 for c in CONFIGS if c != "random")
 # unstable." Recall@1 and mean pairwise distance of the test embeddings during the runs above.
 
 # %%
-SPREAD = dict(keys=("recall_at_1", "mean_distance"), names=NAMES, colours=COLOURS,
+SPREAD = dict(keys=("recall_at_1", "mean_distance"), names=NAMES, colours=COLOURS, styles=STYLES,
               ylabels=("test Recall@1", "mean pairwise distance (test)"))
 plot_seed_means(runs, **SPREAD, title="batch-hard first contracts the embedding, then recovers (mean of 5 seeds)")
 plt.show()
@@ -447,4 +447,4 @@ assert min(share["batch_hard"] + share["semi_hard"]) > chance + 0.1
 # - Vectorised miners: about ten times faster than loops at $N = 256$. PML's semi-hard miner returns
 #   every semi-hard triplet, not one per pair: configure oracles carefully.
 #
-# [Exercises for this section](../exercises/ex10_hard_negative_mining.ipynb)
+# [Exercises for this section](../exercises/ex10_hard_negative_mining.ipynb) · the claims measured here, with their verdicts and sources: [references](../REFERENCES.md#claims)

@@ -317,7 +317,9 @@ def test_mean_sd_seed_mean_and_the_seed_table(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "T"
     assert lines[1].split() == ["first", "last"] and lines[2].split() == ["value"]
-    assert lines[3].split() == ["strategy", "A", "2.000", "±", "1.414", "4.000", "±", "1.414"]
+    assert lines[3].split() == ["strategy", "A", "2.00", "±", "1.41", "4.00", "±", "1.41"]
+    print_seed_table(runs, {"x": lambda h: h["x"][0]}, names={"a": "A"}, digits=3)
+    assert capsys.readouterr().out.splitlines()[1].split() == ["A", "2.000", "±", "1.414"]
 
 
 def test_plot_seed_means_draws_one_line_per_strategy_and_panel():
