@@ -1,5 +1,5 @@
 """utils.mining_experiments against brute-force loops, utils.retrieval, utils.embedding.train_embedding
-and pytorch-metric-learning (ORACLES.md "Miners")."""
+and pytorch-metric-learning (its miners and reducers)."""
 
 import itertools
 
@@ -16,8 +16,12 @@ from utils.miners import mine_triplets
 from utils.mining_experiments import (
     flip_labels,
     mean_pairwise_distance,
+    mean_sd,
     mined_triplet_loss,
+    plot_seed_means,
+    print_seed_table,
     recall_at_1,
+    seed_mean,
     train_with_miner,
 )
 from utils.retrieval import recall_at_k
@@ -238,3 +242,97 @@ def test_train_with_miner_rejects_bad_input(kwargs):
     y = args.pop("y", y)
     with pytest.raises(ValueError):
         train_with_miner(X, y, **args)
+
+
+# ------------------------------------------------------------------------------ batch all, dtype, seeds
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_mean_nonzero_is_batch_all_and_equals_pml_avg_non_zero(seed):
+    x, y = batch(n=20, d=4, classes=4, seed=seed)
+    loss, (a, p, n), per = mined_triplet_loss(x, y, strategy="all", margin=1.0, reduction="mean_nonzero")
+    brute = [
+        max(0.0, float((x[i] - x[j]).norm() - (x[i] - x[k]).norm()) + 1.0)
+        for i, j, k in itertools.permutations(range(20), 3) if y[i] == y[j] and y[k] != y[i]
+    ]
+    active = [v for v in brute if v > 0]
+    assert 0 < len(active) < len(brute)  # the two reductions really differ here
+    assert float(loss) == pytest.approx(sum(active) / len(active), rel=1e-12)
+    mean_loss, _, _ = mined_triplet_loss(x, y, strategy="all", margin=1.0)
+    assert float(mean_loss) == pytest.approx(sum(brute) / len(brute), rel=1e-12)
+    pml = TripletMarginLoss(margin=1.0, distance=LpDistance(normalize_embeddings=False))  # AvgNonZeroReducer
+    assert_close(loss, pml(x, y, indices_tuple=(a, p, n)))
+
+
+def test_mean_nonzero_with_nothing_active_is_zero_with_zero_gradient():
+    x = torch.tensor([[0.0], [0.1], [10.0], [10.1]], dtype=F64, requires_grad=True)
+    loss, _, per = mined_triplet_loss(x, torch.tensor([0, 0, 1, 1]), strategy="all", margin=0.5,
+                                      reduction="mean_nonzero")
+    assert per.numel() == 8 and not (per > 0).any() and loss.item() == 0.0
+    loss.backward()
+    assert torch.equal(x.grad, torch.zeros_like(x))
+
+
+def test_mined_loss_rejects_an_unknown_reduction():
+    x, y = batch()
+    with pytest.raises(ValueError, match="reduction"):
+        mined_triplet_loss(x, y, strategy="all", margin=1.0, reduction="sum")
+
+
+def test_train_with_miner_records_hard_fraction_and_runs_in_the_dtype_of_x():
+    X, y = toy_data()
+    run32 = train_with_miner(X, y, strategy="batch_hard", margin=0.3, steps=3, classes_per_batch=3,
+                             samples_per_class=4, seed=2, eval_X=X[:40], eval_y=y[:40], eval_every=2)
+    run64 = train_with_miner(X.double(), y, strategy="batch_hard", margin=0.3, steps=3, classes_per_batch=3,
+                             samples_per_class=4, seed=2)
+    assert all(q.dtype == torch.float32 for q in run32.model.parameters())
+    assert all(q.dtype == torch.float64 for q in run64.model.parameters())
+    # same initial weights: the first losses agree to float32 precision
+    assert run64.history["loss"][0] == pytest.approx(run32.history["loss"][0], rel=1e-5)
+    # hard_fraction by brute force on the first batch, with the initial network
+    torch.manual_seed(2)
+    model = EmbeddingNet(in_features=6, out_features=16, normalize=True)
+    idx = next(iter(class_balanced_batches(y, classes_per_batch=3, samples_per_class=4, num_batches=3,
+                                           generator=gen(2))))
+    z, yb = model(X[idx]).detach(), y[idx]
+    a, p, n = mine_triplets(z, yb, strategy="batch_hard")
+    hard = [float((z[i] - z[k]).norm()) < float((z[i] - z[j]).norm()) for i, j, k in zip(a, p, n)]
+    assert run32.history["hard_fraction"][0] == pytest.approx(sum(hard) / len(hard))
+    # evaluations at 0, every 2 steps and at the end; MAP@R once, at the end
+    assert run32.history["eval_step"] == [0, 2, 3]
+    assert len(run32.history["map_at_r"]) == 1 and 0.0 <= run32.history["map_at_r"][0] <= 1.0
+
+
+def test_mean_sd_seed_mean_and_the_seed_table(capsys):
+    assert mean_sd([0.5, 0.7]) == "0.600 ± 0.141"
+    assert mean_sd([1.0, 2.0, 3.0], digits=1) == "2.0 ± 1.0"
+    with pytest.raises(ValueError):
+        mean_sd([1.0])
+    runs = {"a": [{"x": [1.0, 3.0]}, {"x": [3.0, 5.0]}]}
+    assert seed_mean(runs["a"], "x") == [2.0, 4.0]
+    with pytest.raises(ValueError):
+        seed_mean([{"x": [1.0]}, {"x": [1.0, 2.0]}], "x")
+    print_seed_table(runs, {"first\nvalue": lambda h: h["x"][0], "last": lambda h: h["x"][-1]},
+                     names={"a": "strategy A"}, title="T")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "T"
+    assert lines[1].split() == ["first", "last"] and lines[2].split() == ["value"]
+    assert lines[3].split() == ["strategy", "A", "2.00", "±", "1.41", "4.00", "±", "1.41"]
+    print_seed_table(runs, {"x": lambda h: h["x"][0]}, names={"a": "A"}, digits=3)
+    assert capsys.readouterr().out.splitlines()[1].split() == ["A", "2.000", "±", "1.414"]
+
+
+def test_plot_seed_means_draws_one_line_per_strategy_and_panel():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = {"a": [{"loss": [1, 2, 3], "r": [0.0, 1.0], "eval_step": [0, 3]}] * 2,
+            "b": [{"loss": [2, 2, 2], "r": [1.0, 1.0], "eval_step": [0, 3]}] * 2}
+    fig = plot_seed_means(runs, ("loss", "r"), names={"a": "A", "b": "B"}, colours={"a": "red", "b": "blue"},
+                          ylabels=("loss", "recall"), title="t")
+    ax_loss, ax_r = fig.axes
+    assert [list(line.get_xdata()) for line in ax_loss.lines] == [[1, 2, 3]] * 2  # per-step: 1-based steps
+    assert [list(line.get_xdata()) for line in ax_r.lines] == [[0, 3]] * 2  # evaluations: eval_step
+    plt.close(fig)

@@ -8,8 +8,11 @@ whose label was corrupted needs those positions, so this module owns a small loo
 (same PK batches, same Adam, same order of random draws as ``train_embedding``) that records, per
 step, what the miner chose:
 
-- ``loss``: mean triplet loss over the mined triplets (0 when the miner finds none);
+- ``loss``: the batch loss, the mean triplet loss over the mined triplets (``reduction="mean"``) or
+  over the active ones only (``reduction="mean_nonzero"``, Hermans et al.'s "batch all"); 0 when the
+  miner finds none;
 - ``active_fraction``: share of the mined triplets with a positive loss;
+- ``hard_fraction``: share of the mined triplets that are hard, ``d(a,n) < d(a,p)``;
 - ``num_triplets``: how many triplets the miner returned;
 - ``grad_norm``: the norm of the gradient of the loss over all the network's parameters;
 - only when ``flipped`` is given: ``noisy_share``, the share of the mined triplets with at least
@@ -19,7 +22,8 @@ step, what the miner chose:
   examples in the batch (what a miner blind to the labels' quality would pick per member);
 
 and, every ``eval_every`` steps, on an evaluation set: ``recall_at_1`` and ``mean_distance`` (the
-mean pairwise Euclidean distance of the embeddings, which goes to 0 when training collapses).
+mean pairwise Euclidean distance of the embeddings, which goes to 0 when training collapses); after
+the last step also ``map_at_r`` (MAP@R, :func:`utils.retrieval.map_at_r`; a list with one entry).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import torch
 from utils.distances import paired_distances, pairwise_distances
 from utils.embedding import EmbeddingNet, embed
 from utils.miners import mine_triplets
+from utils.retrieval import map_at_r
 from utils.sampling import class_balanced_batches
 from utils.validation import check_margin
 
@@ -97,7 +102,11 @@ def flip_labels(labels, fraction, *, generator=None):
     return noisy, flipped
 
 
-def mined_triplet_loss(embeddings, labels, *, strategy, margin, metric="euclidean", generator=None):
+REDUCTIONS = ("mean", "mean_nonzero")
+
+
+def mined_triplet_loss(embeddings, labels, *, strategy, margin, metric="euclidean", generator=None,
+                       reduction="mean"):
     """Mean triplet loss ``max(0, d(a,p) - d(a,n) + margin)`` over the triplets a miner picks.
 
     Introduced in: 10 Hard negative mining.
@@ -116,18 +125,30 @@ def mined_triplet_loss(embeddings, labels, *, strategy, margin, metric="euclidea
         Distance used both to mine and in the loss.
     generator : torch.Generator, optional
         For the "random" strategy.
+    reduction : {"mean", "mean_nonzero"}, default="mean"
+        ``"mean"``: the sum of the per-triplet losses divided by the number of mined triplets
+        (PML's ``MeanReducer``). ``"mean_nonzero"``: divided by the number of triplets with a
+        positive loss (PML's default ``AvgNonZeroReducer``); with ``strategy="all"`` this is the
+        "batch all" loss of Hermans et al. (2017), which does not fade as easy triplets pile up.
 
     Returns
     -------
     loss : Tensor, scalar
-        Mean over the mined triplets (``MeanReducer`` in PML's terms, not PML's default
-        ``AvgNonZeroReducer``); ``0 * embeddings.sum()`` (zero, with a zero gradient) if none.
+        The reduced loss; ``0 * embeddings.sum()`` (zero, with a zero gradient) if no triplet is
+        mined, or, for ``"mean_nonzero"``, if none is active.
     triplets : tuple of three (T,) int64 Tensors
         The mined (anchor, positive, negative) indices.
     per_triplet : Tensor of shape (T,)
         The loss of each mined triplet.
+
+    Raises
+    ------
+    ValueError
+        If ``margin`` < 0 or ``reduction`` is not one of ``REDUCTIONS``.
     """
     margin = check_margin(margin)
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}; got {reduction!r}.")
     a, p, n = mine_triplets(
         embeddings, labels, strategy=strategy, margin=margin if strategy == "semi_hard" else None,
         generator=generator, metric=metric,
@@ -139,7 +160,10 @@ def mined_triplet_loss(embeddings, labels, *, strategy, margin, metric="euclidea
         paired_distances(z[a], z[p], metric=metric) - paired_distances(z[a], z[n], metric=metric) + margin,
         min=0.0,
     )
-    return per_triplet.mean(), (a, p, n), per_triplet
+    if reduction == "mean":
+        return per_triplet.mean(), (a, p, n), per_triplet
+    active = int((per_triplet > 0).sum())
+    return per_triplet.sum() / max(active, 1), (a, p, n), per_triplet
 
 
 def mean_pairwise_distance(embeddings):
@@ -194,6 +218,7 @@ class MiningRun:
 def train_with_miner(
     X, y, *, strategy, margin, steps, classes_per_batch, samples_per_class, lr=1e-3, out_features=16,
     normalize=True, metric="euclidean", seed=0, flipped=None, eval_X=None, eval_y=None, eval_every=10,
+    reduction="mean",
 ):
     """Train an :class:`~utils.embedding.EmbeddingNet` with mined triplets on PK batches (Adam).
 
@@ -207,7 +232,9 @@ def train_with_miner(
     Parameters
     ----------
     X : Tensor of shape (N, D_in)
-        Training inputs.
+        Training inputs, float32 or float64; the network is built in float32 (same initial weights
+        for both) and then cast to ``X.dtype``. float64 shrinks the rounding differences between
+        CPUs, but training can amplify them: report scores with the digits the seeds support.
     y : Tensor of shape (N,)
         Training labels (possibly corrupted, see ``flipped``).
     strategy : {"random", "batch_hard", "semi_hard", "all"}
@@ -233,8 +260,11 @@ def train_with_miner(
         Which training labels were corrupted; enables ``noisy_share`` and ``noisy_in_batch``.
     eval_X, eval_y : Tensor, optional
         Evaluation set, (M, D_in) and (M,); enables ``recall_at_1`` and ``mean_distance``, measured
-        before training (step 0) and after every ``eval_every`` steps.
+        before training (step 0), after every ``eval_every`` steps and after the last step, and
+        ``map_at_r``, after the last step.
     eval_every : int, default=10
+    reduction : {"mean", "mean_nonzero"}, default="mean"
+        How the mined triplets' losses are averaged, see :func:`mined_triplet_loss`.
 
     Returns
     -------
@@ -256,13 +286,16 @@ def train_with_miner(
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         model = EmbeddingNet(in_features=X.shape[1], out_features=out_features, normalize=normalize)
+    model = model.to(X.dtype)
     batches = class_balanced_batches(
         y, classes_per_batch=classes_per_batch, samples_per_class=samples_per_class, num_batches=steps,
         generator=torch.Generator().manual_seed(seed),
     )
     miner_generator = torch.Generator().manual_seed(seed + 1)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    history: dict[str, list[float]] = {"loss": [], "active_fraction": [], "num_triplets": [], "grad_norm": []}
+    history: dict[str, list[float]] = {
+        "loss": [], "active_fraction": [], "hard_fraction": [], "num_triplets": [], "grad_norm": []
+    }
     if flipped is not None:
         history.update(noisy_share=[], noisy_positive_share=[], noisy_negative_share=[], noisy_loss_share=[],
                        noisy_in_batch=[])
@@ -273,12 +306,15 @@ def train_with_miner(
             history.setdefault("eval_step", []).append(step)
             history.setdefault("recall_at_1", []).append(recall_at_1(z, eval_y))
             history.setdefault("mean_distance", []).append(mean_pairwise_distance(z))
+            if step == steps:  # MAP@R costs about six Recall@1: only at the end
+                history["map_at_r"] = [map_at_r(z, eval_y)]
 
     evaluate(0)
     model.train()
     for step, idx in enumerate(batches, start=1):
         loss, (a, p, n), per_triplet = mined_triplet_loss(
-            model(X[idx]), y[idx], strategy=strategy, margin=margin, metric=metric, generator=miner_generator
+            model(X[idx]), y[idx], strategy=strategy, margin=margin, metric=metric, generator=miner_generator,
+            reduction=reduction,
         )
         optimizer.zero_grad()
         loss.backward()
@@ -290,6 +326,8 @@ def train_with_miner(
         history["loss"].append(loss.item())
         history["num_triplets"].append(float(a.numel()))
         history["active_fraction"].append(float((per_triplet > 0).double().mean()) if a.numel() else 0.0)
+        # hard: the hinge argument exceeds the margin, i.e. d(a,n) < d(a,p)
+        history["hard_fraction"].append(float((per_triplet > margin).double().mean()) if a.numel() else 0.0)
         if flipped is not None:
             bad = flipped[idx]
             history["noisy_in_batch"].append(float(bad.double().mean()))
@@ -302,6 +340,95 @@ def train_with_miner(
             total = float(per_triplet.detach().double().sum())
             noisy_loss = float(per_triplet.detach().double()[bad[a] | bad[p] | bad[n]].sum())
             history["noisy_loss_share"].append(noisy_loss / total if total > 0 else 0.0)
-        if step % eval_every == 0:
+        if step % eval_every == 0 or step == steps:
             evaluate(step)
     return MiningRun(model, history)
+
+
+# ------------------------------------------------------------------------------ several seeds
+
+
+def mean_sd(values, digits=3):
+    """``"mean ± sd"`` of a list of numbers (sample standard deviation, n - 1), ``digits`` decimals.
+
+    Introduced in: 10 Hard negative mining (results over several seeds).
+
+    >>> mean_sd([0.5, 0.7])
+    '0.600 ± 0.141'
+    """
+    values = [float(v) for v in values]
+    if len(values) < 2:
+        raise ValueError(f"a spread needs at least 2 values; got {len(values)}.")
+    mean = sum(values) / len(values)
+    sd = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+    return f"{mean:.{digits}f} ± {sd:.{digits}f}"
+
+
+def seed_mean(histories, key):
+    """Mean over runs of the per-step (or per-evaluation) list ``history[key]``: a list of S histories,
+    each with a list of length T under ``key`` -> list of T floats.
+
+    Introduced in: 10 Hard negative mining.
+    """
+    lists = [h[key] for h in histories]
+    if not lists or len({len(v) for v in lists}) != 1:
+        raise ValueError(f"need at least one history and lists of one length under {key!r}.")
+    return [sum(v) / len(v) for v in zip(*lists)]
+
+
+def plot_seed_means(runs, keys, *, names, colours, ylabels, title, log_y=(), suffix="", styles=None):
+    """One panel per key: for each strategy of ``runs`` ({strategy: [history, ...]}) the mean over
+    seeds of ``history[key]``, against the training step (per-step keys) or ``history["eval_step"]``
+    (keys recorded at evaluations). ``styles`` maps a strategy to a line style (default solid), so
+    that curves lying on top of each other stay visible. Legend outside the axes, right. Returns the figure.
+
+    Introduced in: 10 Hard negative mining.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(keys))
+    for strategy, histories in runs.items():
+        for ax, key in zip(axes, keys):
+            values = seed_mean(histories, key)
+            steps = histories[0].get("eval_step") if len(values) != len(histories[0]["loss"]) else None
+            ax.plot(steps or range(1, len(values) + 1), values, marker="o" if steps else None, ms=3,
+                    ls=(styles or {}).get(strategy, "-"), color=colours[strategy], label=names[strategy] + suffix)
+    for ax, key, label in zip(axes, keys, ylabels):
+        ax.set(xlabel="training step", ylabel=label, yscale="log" if key in log_y else "linear")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right center", fontsize=8)
+    fig.suptitle(title)
+    return fig
+
+
+def print_seed_table(runs, columns, *, names, title=None, width=15, digits=2):
+    """Print one row per strategy and, per column, ``"mean ± sd"`` over its runs (seeds).
+
+    Introduced in: 10 Hard negative mining.
+
+    Parameters
+    ----------
+    runs : dict of str -> list of dict
+        ``{strategy: [history of seed 0, history of seed 1, ...]}``, at least 2 histories each.
+    columns : dict of str -> callable
+        ``{header: fn}`` with ``fn(history) -> float``; a header may hold ``\\n`` for two lines.
+    names : dict of str -> str
+        Display name of each strategy.
+    title : str, optional
+        A line printed above the table.
+    width : int, default=15
+    digits : int, default=2
+        Decimals of the mean and the spread. Two by default: short training runs are chaotic, so the
+        third decimal of a trained model's score can change with the CPU's summation order (measured:
+        float64 weights drifted by 1e-4 relative between ATen's ``default`` and ``avx2`` kernels after
+        100 Adam steps), while the seed-to-seed spread is itself of order 0.01.
+        Width of each column.
+    """
+    if title is not None:
+        print(title)
+    headers = [h.split("\n") for h in columns]
+    lines = max(len(h) for h in headers)
+    for i in range(lines):
+        print(f"{'':14s}" + "".join(f"{(h[i] if i < len(h) else ''):>{width}s}" for h in headers))
+    for strategy, histories in runs.items():
+        cells = [mean_sd([fn(h) for h in histories], digits) for fn in columns.values()]
+        print(f"{names[strategy]:14s}" + "".join(f"{c:>{width}s}" for c in cells))
