@@ -29,22 +29,23 @@
 #
 # ## How to run it
 #
-# 1. Install once, as the README's quickstart says (a virtual environment and
+# 1. Install once, as the README's "Read and run" says (a virtual environment and
 #    `pip install -r requirements.txt`; nothing else is fetched later).
 # 2. Start JupyterLab **from the book's root folder**, the one that holds `README.md`, with the command
-#    of the README's quickstart (`jupyter lab`). The file browser then shows `chapters/` (the book) and
+#    of the README's "Read and run" (`jupyter lab`). The file browser then shows `chapters/` (the book) and
 #    `exercises/` (your exercises) side by side; this page is `chapters/00_index.ipynb`.
 # 3. Open a chapter from the map below, run it top to bottom (*Run ▸ Run All Cells*, a few seconds),
 #    and read it with its outputs.
 #
 # **Then edit it.** The notebooks are meant to be changed. Most chapters set their margin once, in a
 # `MARGIN` constant near the top: change it, run the chapter again and watch every figure that depends
-# on it move. Change a loss, break it on purpose, and see which check complains. Chapter 02 has a
-# slider that redraws the loss, its gradient and the examples that still receive gradient as you drag
-# the margin (it needs a running kernel). Your edits only change your copy; the outputs stored with the
-# book are a reference run, which the book's own tests compare against, so a saved, edited notebook
-# simply differs from them. To get a chapter back as it was, take it again from the book's archive (or,
-# in a git clone, `git checkout -- chapters/NN_slug.ipynb`).
+# on it move. Change a loss, break it on purpose, and see which check complains. Chapters 02, 04,
+# 07, 11 and 12 have sliders that redraw the loss, its gradient and the examples that still receive
+# gradient as you drag the margin (and, in 12, the scale); they need a running kernel.
+# Your edits only change your copy; the outputs stored with the book are a reference run, which the
+# book's own tests compare against, so a saved, edited notebook simply differs from them. To get a
+# chapter back as it was, take it again from the book's archive (or, in a git clone,
+# `git checkout -- chapters/NN_slug.ipynb`).
 #
 # **Exercises.** Chapter NN's exercises are in `exercises/exNN_slug.ipynb`, linked in the last column
 # of the map and at the end of each chapter. Write each function where it says `# YOUR CODE HERE` and

@@ -300,7 +300,7 @@ runs = {c: [train(c, seed) for seed in SEEDS] for c in CONFIGS}
 # Per step, the share of the mined triplets with a positive loss, and the norm of the gradient of the
 # batch loss with respect to all the network's weights (curves: mean of the five seeds).
 
-# %%
+# %% tags=["approx"]
 plot_seed_means(runs, ("active_fraction", "grad_norm"), names=NAMES, colours=COLOURS, styles=STYLES, log_y=("grad_norm",),
                 ylabels=("active fraction of mined triplets", "gradient norm (all weights)"),
                 title="random and in-batch triplets go inactive within tens of steps; mined ones stay active")
@@ -329,7 +329,7 @@ assert min(late["semi_hard"]) == 1.0
 # images ranked first? Musgrave et al. 2020 recommend it as Recall@1 saturates) after the same 80 steps,
 # and each strategy's change of MAP@R against random negatives, seed by seed.
 
-# %%
+# %% tags=["approx"]
 for c, hs in runs.items():  # the change of MAP@R against random negatives, seed by seed
     for h, r in zip(hs, runs["random"]):
         h["map_gain"] = h["map_at_r"][-1] - r["map_at_r"][-1]
@@ -378,7 +378,7 @@ for b, s in zip(runs["batch_hard"], runs["semi_hard"]):
 # notebook 07) vanishes as points approach: once the embedding has contracted, nothing pushes it apart.
 # Squared Euclidean distance, learning rate $10^{-2}$, batches of 10 × 8 (harder hardest negatives), 3 seeds:
 
-# %%
+# %% tags=["approx"]
 COLLAPSE = dict(metric="squared_euclidean", lr=1e-2, samples_per_class=8)
 collapse = {c: [train(c, seed, **COLLAPSE) for seed in SEEDS[:3]] for c in ("batch_hard", "semi_hard")}
 plot_seed_means(collapse, **SPREAD, suffix=", squared", title="squared distances, lr 1e-2, 10 × 8 batches: "
@@ -406,7 +406,7 @@ for b, s in zip(*collapse.values()):
 # flipped example; a miner blind to label quality would do so with probability $1 - (1 - q)^3$, $q$ the
 # share of flipped examples in the batch.
 
-# %%
+# %% tags=["approx"]
 noisy = {c: [] for c in CONFIGS}
 for seed in SEEDS:
     noisy_y, flipped = flip_labels(data.y_train, 0.2, generator=torch.Generator().manual_seed(seed))

@@ -252,7 +252,7 @@ print("max |autograd - analytic gradient| < 1e-12 for the three margins")
 # on the validation set at the end: Recall@1, MAP@R and the violation fraction of 20 000 random
 # validation triplets. Tables give the mean ± standard deviation over the seeds.
 
-# %%
+# %% tags=["approx"]
 X_val, X_test, y_val, y_test = (torch.as_tensor(t) for t in train_test_split(
     data.X_test, data.y_test, test_size=0.5, random_state=0, stratify=data.y_test))
 print(f"train {len(data.y_train)}, validation {len(y_val)}, test {len(y_test)} images of digits 0-9")
@@ -334,7 +334,7 @@ plt.show()
 # %% [markdown]
 # ## 6. Choose the margin on validation, report it on test
 
-# %%
+# %% tags=["approx"]
 best = max(MARGINS, key=val_map.get)
 test_scores = [evaluate_retrieval(embed(model, X_test), y_test) for model, _, _ in sphere[best]]
 print(f"margin chosen on validation MAP@R (mean of {len(SEEDS)} seeds): m = {best} (val MAP@R {val_map[best]:.2f})")
@@ -357,7 +357,7 @@ assert all(mean(h["violation"][-10:]) < 0.05 for _, h, _ in sphere[0.02])  # too
 # embedding norm $\|z\|$ in each batch. As derived (section 2, step 6), the network can meet any margin
 # by growing its outputs.
 
-# %%
+# %% tags=["approx"]
 free = {m: [run(m, normalize=False, seed=seed) for seed in SEEDS] for m in (0.1, 1.0, 10.0)}
 print(f"mean ± sd over {len(SEEDS)} seeds\n{'margin':>6s} {'norm: step 1':>13s} {'step 100':>14s} "
       f"{'batch violation (last 10)':>26s} {'val violation':>14s} {'val MAP@R':>14s}")

@@ -61,7 +61,7 @@ check("hinge_loss", hinge_loss)
 
 
 # %% [markdown]
-# ## Exercise 2 · The gradient by hand (2 points)
+# ## Exercise 2 · The gradient by hand (2 points for the function, checked; 1 point for the derivation, graded by hand)
 #
 # Derive $\partial L / \partial s_i$ for the **mean** hinge loss $L = \frac1N \sum_i \max(0, m - y_i s_i)$,
 # then implement `hinge_gradient(scores, targets, margin=1.0)` returning a tensor of shape `(N,)`
@@ -73,7 +73,10 @@ check("hinge_loss", hinge_loss)
 # (`torch.autograd.grad`, `.backward()`), `utils.hinge_loss`, anything from `utils.losses`,
 # `F.margin_ranking_loss`, `F.multi_margin_loss`, `F.hinge_embedding_loss`.
 #
-# *Your derivation:*
+# Write your derivation in the next cell: it is graded by hand.
+
+# %% [markdown] tags=["written:hinge_gradient_derivation"]
+# *Your derivation (1 point, graded by hand):*
 #
 # YOUR ANSWER HERE
 

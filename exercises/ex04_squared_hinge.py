@@ -61,7 +61,7 @@ check("squared_hinge_loss", squared_hinge_loss)
 
 
 # %% [markdown]
-# ## Exercise 2 · The gradient by hand (2 points)
+# ## Exercise 2 · The gradient by hand (2 points for the function, checked; 1 point for the derivation, graded by hand)
 #
 # Derive $\partial L / \partial s_i$ for the **mean** squared hinge loss
 # $L = \frac1N \sum_i \max(0, m - y_i s_i)^2$ (write your derivation in the cell below), then implement
@@ -73,7 +73,10 @@ check("squared_hinge_loss", squared_hinge_loss)
 # (`torch.autograd.grad`, `.backward()`), `utils.squared_hinge_loss`, anything from `utils.losses`,
 # `F.multi_margin_loss`.
 #
-# *Your derivation:*
+# Write your derivation in the next cell: it is graded by hand.
+
+# %% [markdown] tags=["written:squared_hinge_gradient_derivation"]
+# *Your derivation (1 point, graded by hand):*
 #
 # YOUR ANSWER HERE
 
