@@ -90,8 +90,10 @@ def test_off_means_silent_numbers_like_torch():
     with utils.validate_args(False):
         got = utils.hinge_loss(s, y01, reduction="none")
     torch.testing.assert_close(got, F.margin_ranking_loss(s, torch.zeros(4), y01, margin=1.0, reduction="none"))
-    # structural checks still run with validation off: they read no tensor value
-    with utils.validate_args(False), pytest.raises(ValueError, match="same shape"):
+    # off means off (as in torch.distributions): not even shapes are checked, torch's own error is what remains
+    with pytest.raises(ValueError, match="same shape"):
+        utils.hinge_loss(s, (2 * y01 - 1)[:3])
+    with utils.validate_args(False), pytest.raises(RuntimeError, match="size of tensor"):
         utils.hinge_loss(s, y01[:3])
 
 

@@ -34,7 +34,7 @@ def _signed_margins(scores, targets):
     check_binary_targets(targets)
     check_same_shape(scores=scores, targets=targets)
     check_nonempty("scores", scores)
-    return targets.to(scores.dtype) * scores
+    return (targets if targets.dtype == scores.dtype else targets.to(scores.dtype)) * scores
 
 
 def _check_embeddings(**embeddings):
