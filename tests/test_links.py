@@ -28,13 +28,17 @@ from utils import book
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Files the book may name although they are no file of it: outputs of the commands it documents.
 # Files the book may name although they are no file of it: outputs of the commands it documents, and the
 # batch script an instructor writes in GRADING.md's Slurm example.
 COMMAND_OUTPUTS = {"grades.csv", "utils/checks/public.pt", "public.pt", ".ci-install.log", ".ci-apt.log",
-                   "grade.sh"}
+                   "grade.sh",
+                   # GRADING.md's platform examples: what the platforms export, what the grader writes
+                   "canvas.csv", "manual.csv", "manual_key.csv", "setup.sh", "results/results.json",
+                   "submission_metadata.yml", "timestamp.txt", "ex02_hinge_loss-1.ipynb",
+                   "userid_submissionid_original.ipynb", "out/final.csv", "out/grades.csv",
+                   "out/grades_canvas.csv", "out/grades_moodle.csv", "out/written/manual.csv"}
 # Placeholders in documented paths (exNN_slug.ipynb, DIR/ID.md, …) and submissions (alice__ex02_….ipynb).
-PLACEHOLDER = re.compile(r"NN|slug|\bID\b|\w__|\bDIR\b|\bX\b|<|>|\*|\{|\}|\.\.\.|…")
+PLACEHOLDER = re.compile(r"NN|slug|\bID\b|\bOUT_|\w__|\bDIR\b|\bX\b|<|>|\*|\{|\}|\.\.\.|…")
 # Guidance for the builders, never to be cited by the book (what a reader needs is in REFERENCES.md).
 FORBIDDEN = re.compile(r"ORACLES\.md|DESIGN\.md|margin-based-losses\.md|\.\./shared\b|\bseed/", re.I)
 
