@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import multiprocessing
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -287,7 +288,9 @@ def build(paths: list[Path], *, force: bool = False, jobs: int = 1, root: Path =
     todo = [str(p) for p in paths]
     failures = 0
     print(f"building {len(todo)} source(s) with {jobs} job(s)", flush=True)
-    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+    # "spawn", not fork: a forked child inherits jupyter_core's event-loop thread as a dead object, and its
+    # first kernel start then waits forever (seen when the calling process had already run a kernel).
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {pool.submit(_build_one, p, force): p for p in todo}
         for i, future in enumerate(futures, start=1):
             rel = Path(futures[future]).resolve().relative_to(root)
