@@ -78,8 +78,7 @@ MARGIN = 1.0  # the chapter's margin: drives the figures below and the sliders' 
 # **Step 3, the chain rule.**
 #
 # $$
-# \frac{\partial L}{\partial s} = 2\max(0, 1 - ys)\cdot(-y) = -2y\max(0, 1 - ys)
-# = \begin{cases}
+# \frac{\partial L}{\partial s} = 2\max(0, 1 - ys)\cdot(-y) = -2y\max(0, 1 - ys) = \begin{cases}
 # 0, & ys \geq 1, \\
 # -2y\,(1 - ys), & ys < 1 .
 # \end{cases}

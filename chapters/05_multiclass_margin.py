@@ -38,14 +38,12 @@
 
 # %%
 import time
-
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from sklearn.metrics import hinge_loss as sklearn_hinge_loss
 from torch import nn
 from torch.testing import assert_close
-
 import utils
 from utils.data import digits
 from utils.plotting import PALETTE, plot_loss_and_gradient

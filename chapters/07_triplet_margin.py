@@ -38,7 +38,6 @@
 
 # %%
 import math
-
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
@@ -47,7 +46,6 @@ from pytorch_metric_learning.distances import LpDistance
 from pytorch_metric_learning.reducers import MeanReducer
 from torch import nn
 from torch.testing import assert_close
-
 import utils
 from utils.data import digits
 from utils.distances import paired_distances

@@ -39,7 +39,6 @@
 # %%
 import random
 from statistics import fmean as mean
-
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.patches import Circle
@@ -49,7 +48,6 @@ from pytorch_metric_learning.miners import BatchHardMiner, TripletMarginMiner
 from pytorch_metric_learning.reducers import MeanReducer
 from pytorch_metric_learning.utils import loss_and_miner_utils as lmu
 from torch.testing import assert_close
-
 from utils.bench import pk_batch, time_pair
 from utils.data import digits
 from utils.miners import active_fraction, mine_triplets

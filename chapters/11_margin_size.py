@@ -41,7 +41,6 @@
 # %%
 import math
 from statistics import fmean as mean
-
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F

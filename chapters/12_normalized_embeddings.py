@@ -32,13 +32,11 @@
 # %%
 import math
 import statistics
-
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from pytorch_metric_learning import losses as pml_losses
 from torch.testing import assert_close
-
 from utils.angular import arcface_loss, arcface_target_logit, cosface_loss
 from utils.angular_experiment import compare_losses, jitter_change
 from utils.data import digits

@@ -46,7 +46,6 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from torch.testing import assert_close
-
 import utils
 from utils.calibration import (
     expected_calibration_error,

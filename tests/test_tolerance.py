@@ -44,3 +44,28 @@ def test_the_tolerance_is_used_sparingly():
     tagged = {p.name for d in ("chapters", "solutions") for p in (root / d).glob("*.py")
               if 'tags=["approx"]' in p.read_text()}
     assert tagged <= {"10_hard_negative_mining.py", "11_margin_size.py"}, tagged
+
+
+def test_a_tagged_cell_is_compared_through_nbval_with_the_tolerance():
+    """The hook as nbval calls it: raw outputs in, nbval's own comparison after the alignment."""
+    import nbval.plugin
+
+    class Cell:  # the parts of nbval's IPyNbCell the comparison uses
+        def __init__(self, tags):
+            self.cell = nbformat.from_dict({"metadata": {"tags": tags}})
+            self.parent = type("P", (), {"skip_compare": ()})()
+            self.colors = nbval.plugin.bcolors
+            self.config = type("C", (), {"option": type("O", (), {"nbval_sanitize_with": None})()})()
+
+        def sanitize(self, s):
+            return s
+
+        def format_output_compare(self, *args):
+            pass
+
+    stdout = lambda text: nbformat.from_dict({"output_type": "stream", "name": "stdout", "text": text})  # noqa: E731
+    err = nbformat.from_dict({"output_type": "stream", "name": "stderr", "text": "warning\n"})
+    compare = nbval.plugin.IPyNbCell.compare_outputs
+    assert compare(Cell(["approx"]), [stdout("R@1 0.95\n"), err], [stdout("R@1 0.96\n")])
+    assert not compare(Cell(["approx"]), [stdout("R@1 0.50\n")], [stdout("R@1 0.96\n")])
+    assert not compare(Cell([]), [stdout("R@1 0.95\n")], [stdout("R@1 0.96\n")])
