@@ -278,6 +278,8 @@ def test_canvas_download_graded_end_to_end_with_exports(tmp_path):
     assert by_file["smithjohn_LATE_12346_900002_ex02_hinge_loss.ipynb"]["late"] == "yes"
     assert by_file["brokenbob_12349_900004_ex02_hinge_loss.ipynb"]["status"].startswith("unreadable")
     assert by_file["readme.txt"]["status"] == "invalid name"
+    # the file column says where the instructor finds it: the archive and its member, not a deleted scratch copy
+    assert by_file["readme.txt"]["file"] == f"{archive}:subs/readme.txt"
     canvas_rows = {r["ID"]: r for r in csv.DictReader(open(out.with_name("grades_canvas.csv"), encoding="utf-8"))}
     full = by_file["doejane_12345_900001_ex02_hinge_loss.ipynb"]["max"]
     assert canvas_rows["12345"]["Margin losses 02 (5551)"] == full
@@ -337,3 +339,15 @@ def test_the_exercise_notebooks_written_questions_state_their_points():
         found.update({(nb.stem, q): p for q, (p, _) in qs.items()})
     assert found == {("ex02_hinge_loss", "hinge_gradient_derivation"): 1.0,
                      ("ex04_squared_hinge", "squared_hinge_gradient_derivation"): 1.0}
+
+
+def test_an_ambiguous_canvas_gradebook_is_refused_before_any_grading(tmp_path, capsys):
+    gradebook = tmp_path / "canvas.csv"
+    gradebook.write_text(CANVAS_GRADEBOOK, encoding="utf-8")
+    put(tmp_path / "subs" / "doejane_12345_900001_ex02_hinge_loss.ipynb")
+    with pytest.raises(SystemExit) as exit_info:
+        grade.main([str(tmp_path / "subs"), "--out", str(tmp_path / "grades.csv"), "--export", "canvas",
+                    "--canvas-gradebook", str(gradebook), "--no-progress"])
+    assert exit_info.value.code == 2
+    assert "--canvas-assignment" in capsys.readouterr().err
+    assert not (tmp_path / "grades.csv").exists()  # nothing was graded

@@ -436,6 +436,11 @@ def main(argv: list[str] | None = None) -> int:
                         notebook_timeout=args.notebook_timeout, limits=Limits(memory_mb=args.memory_mb))
     if "canvas" in args.export and args.canvas_gradebook is None:
         p.error("--export canvas needs --canvas-gradebook FILE (Canvas: Grades > Export > Export Entire Gradebook)")
+    if "canvas" in args.export:
+        try:  # before grading: a wrong gradebook or an ambiguous column must not waste a grading run
+            exports.canvas_column(args.canvas_gradebook, args.canvas_assignment)
+        except exports.ExportError as exc:
+            p.error(str(exc))
     try:
         run(args.paths, out=args.out, feedback=args.feedback, jobs=args.jobs, settings=settings, shard=args.shard,
             exercises_dir=args.exercises, solutions_dir=args.solutions, progress=not args.no_progress,

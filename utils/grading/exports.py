@@ -58,21 +58,14 @@ def student_totals(rows: list[dict[str, str]]) -> "OrderedDict[str, tuple[float,
 
 
 # --------------------------------------------------------------------------- canvas
-def canvas(rows: list[dict[str, str]], gradebook: Path, out: Path, assignment: str | None = None) -> dict:
-    """Fill the instructor's exported Canvas gradebook (``gradebook``) and write an importable copy to ``out``.
-
-    The copy keeps Canvas's identifying columns (Student, ID, SIS User ID, SIS Login ID, Section), the
-    "Points Possible" row if present, and the one assignment column, matched by ``assignment`` (its full header,
-    or a unique part of it such as the numeric id); without ``assignment`` the gradebook must hold exactly one
-    assignment column. Students are matched on Canvas's ``ID`` (the user id in the download's file names).
-    Returns counts: filled, unchanged (no submission), unknown (graded but not in the gradebook).
-    """
+def canvas_column(gradebook: Path, assignment: str | None = None) -> tuple[list[list[str]], str]:
+    """The gradebook's rows and the one assignment column to fill; raises :class:`ExportError` (called before
+    grading too, so a wrong gradebook or an ambiguous column is reported before any work is done)."""
     try:
         text = gradebook.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ExportError(f"cannot read the Canvas gradebook {gradebook}: {exc}") from None
-    reader = csv.reader(io.StringIO(text))
-    table = [row for row in reader]
+    table = [row for row in csv.reader(io.StringIO(text))]
     if not table or any(c not in table[0] for c in ("Student", "ID")):
         raise ExportError(f"{gradebook}: not a Canvas gradebook export (expected columns Student, ID, ...). "
                           "Fix: in Canvas, Grades > Export > Export Entire Gradebook.")
@@ -87,7 +80,20 @@ def canvas(rows: list[dict[str, str]], gradebook: Path, out: Path, assignment: s
         raise ExportError(f"cannot tell which assignment column to fill ({len(chosen)} match"
                           f"{'es' if len(chosen) != 1 else ''}); the gradebook's assignment columns: {listing}. "
                           "Fix: pass --canvas-assignment with the column's name or its id.")
-    column = chosen[0]
+    return table, chosen[0]
+
+
+def canvas(rows: list[dict[str, str]], gradebook: Path, out: Path, assignment: str | None = None) -> dict:
+    """Fill the instructor's exported Canvas gradebook (``gradebook``) and write an importable copy to ``out``.
+
+    The copy keeps Canvas's identifying columns (Student, ID, SIS User ID, SIS Login ID, Section), the
+    "Points Possible" row if present, and the one assignment column, matched by ``assignment`` (its full header,
+    or a unique part of it such as the numeric id); without ``assignment`` the gradebook must hold exactly one
+    assignment column. Students are matched on Canvas's ``ID`` (the user id in the download's file names).
+    Returns counts: filled, unchanged (no submission), unknown (graded but not in the gradebook).
+    """
+    table, column = canvas_column(gradebook, assignment)
+    header = table[0]
     keep = [h for h in CANVAS_ID_COLUMNS if h in header] + [column]
     index = {h: header.index(h) for h in keep}
     totals = student_totals(rows)

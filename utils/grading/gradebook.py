@@ -26,7 +26,7 @@ def fmt(points: float) -> str:
 
 def row_for(result: SubmissionResult, seed: int) -> dict[str, str]:
     sub = result.sub
-    row = {"id": sub.id, "file": str(sub.path), "notebook": sub.notebook or "", "status": sub.status,
+    row = {"id": sub.id, "file": sub.source or str(sub.path), "notebook": sub.notebook or "", "status": sub.status,
            "total": fmt(result.total), "max": str(result.max_points), "seed": str(seed),
            "detail": " ".join(f"{e.name}={e.label}" for e in result.exercises),
            "notes": "; ".join(result.notes),

@@ -68,6 +68,7 @@ class Entry:
     late: bool = False
     order: tuple = ()  # the platform's own order of submissions; larger is later
     notes: list[str] = field(default_factory=list)
+    source: str = ""  # where the instructor finds it: "archive.zip:member/path" for a file from an archive
 
 
 # --------------------------------------------------------------------------- names
@@ -251,9 +252,12 @@ def collect(paths: list[Path], layout: str = "auto", scratch: Path | None = None
         raise LayoutError(f"--layout must be one of {', '.join(LAYOUTS)}; got {layout!r}")
     scratch = scratch or Path(tempfile.mkdtemp(prefix="grade-archives-"))
     roots: list[Path] = []
+    archives: dict[Path, str] = {}  # extracted folder -> the archive's name, to report files as archive:member
     for path in map(Path, paths):
         if path.is_file() and path.suffix.lower() == ".zip":
-            roots.append(extract_zip(path, scratch / f"{len(roots):03d}"))
+            folder = extract_zip(path, scratch / f"{len(roots):03d}")
+            archives[folder.resolve()] = str(path)
+            roots.append(folder)
         else:
             roots.append(path)
     entries: list[Entry] = []
@@ -264,7 +268,9 @@ def collect(paths: list[Path], layout: str = "auto", scratch: Path | None = None
         nested = [f for f in files if f.suffix.lower() == ".zip"]
         for z in nested:
             files.remove(z)
-            files += _files(extract_zip(z, scratch / f"n{len(seen):05d}"))
+            folder = extract_zip(z, scratch / f"n{len(seen):05d}_{len(archives)}")
+            archives[folder.resolve()] = _source(z, archives)
+            files += _files(folder)
         governed: set[str] = set()
         if layout in ("auto", "gradescope"):
             for meta in [f for f in files if f.name == "submission_metadata.yml"]:
@@ -292,7 +298,18 @@ def collect(paths: list[Path], layout: str = "auto", scratch: Path | None = None
                 if layout not in ("auto", "gradescope"):
                     entry.notes.append(f"file does not follow the {layout} layout")
             entries.append(entry)
+    for e in entries:
+        e.source = _source(e.path, archives)
     return sorted(entries, key=lambda e: (str(e.path), e.student))
+
+
+def _source(path: Path, archives: dict[Path, str]) -> str:
+    """``archive.zip:member`` for a file extracted from an archive (the scratch folder is gone after the run)."""
+    resolved = path.resolve()
+    for folder, name in archives.items():
+        if folder in resolved.parents:
+            return f"{name}:{resolved.relative_to(folder).as_posix()}"
+    return str(path)
 
 
 def mark_superseded(entries: list[Entry], known: set[str]) -> dict[int, Entry]:

@@ -43,6 +43,7 @@ class Submission:
     name: str = ""  # the student's display name
     late: bool = False  # the platform marked it late (Canvas's LATE_)
     layout: str = "flat"  # canvas | moodle | gradescope | nbgrader | flat | none
+    source: str = ""  # what grades.csv shows as the file: "archive.zip:member" for a file from an archive
 
 
 def discover(paths: list[Path]) -> list[Path]:
@@ -123,7 +124,7 @@ def load(path: Path, known_notebooks: set[str], entry=None) -> Submission:
         student, notebook = parse_name(path)
     sub = Submission(path=path, id=student, notebook=notebook)
     if entry is not None:
-        sub.name, sub.late, sub.layout = entry.name, entry.late, entry.layout
+        sub.name, sub.late, sub.layout, sub.source = entry.name, entry.late, entry.layout, entry.source
         sub.notes += entry.notes
         if entry.late:
             sub.notes.append("marked late by the platform")
