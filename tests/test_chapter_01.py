@@ -5,11 +5,8 @@ checks below are the exhaustive ones: the sign rule against scikit-learn on real
 on quantised scores with exact ties, and the claim "the margin 1 is a convention".
 """
 
-import ast
 from pathlib import Path
 
-import jupytext
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -20,24 +17,9 @@ import utils
 from utils.data import breast_cancer
 from utils.training import LinearScorer, accuracy, fit
 
+from chapter_source import chapter_functions  # noqa: E402  (tests/chapter_source.py)
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def chapter_functions(stem, *names):
-    """The named top-level functions (and the MARGIN constant) of chapters/<stem>.py, compiled alone."""
-    namespace = {"torch": torch, "F": F, "np": np}
-    for cell in jupytext.read(ROOT / "chapters" / f"{stem}.py").cells:
-        if cell.cell_type != "code" or cell.source.startswith("%"):
-            continue
-        tree = ast.parse(cell.source)
-        for node in tree.body:
-            wanted = isinstance(node, ast.FunctionDef) and node.name in names
-            margin = isinstance(node, ast.Assign) and "MARGIN" in [getattr(t, "id", "") for t in node.targets]
-            if wanted or margin:
-                exec(compile(ast.Module([node], []), f"{stem}.py", "exec"), namespace)
-    missing = [n for n in names if n not in namespace]
-    assert not missing, f"chapters/{stem}.py no longer defines {missing}"
-    return namespace
 
 
 NS = chapter_functions("01_binary_margins", "predict", "margins", "count_regions")

@@ -5,10 +5,8 @@ and several margins against PyTorch and scikit-learn, the gradients against the 
 and the claim that the exact SVM solution depends only on the examples with ys <= 1.
 """
 
-import ast
 from pathlib import Path
 
-import jupytext
 import numpy as np
 import pytest
 import sklearn.metrics
@@ -20,23 +18,9 @@ from torch.testing import assert_close
 import utils
 from utils.data import breast_cancer
 
+from chapter_source import chapter_functions  # noqa: E402  (tests/chapter_source.py)
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def chapter_functions(stem, *names):
-    """The named top-level functions (and the MARGIN constant) of chapters/<stem>.py, compiled alone."""
-    namespace = {"torch": torch, "F": F, "np": np}
-    for cell in jupytext.read(ROOT / "chapters" / f"{stem}.py").cells:
-        if cell.cell_type != "code" or cell.source.startswith("%"):
-            continue
-        for node in ast.parse(cell.source).body:
-            wanted = isinstance(node, ast.FunctionDef) and node.name in names
-            margin = isinstance(node, ast.Assign) and "MARGIN" in [getattr(t, "id", "") for t in node.targets]
-            if wanted or margin:
-                exec(compile(ast.Module([node], []), f"{stem}.py", "exec"), namespace)
-    missing = [n for n in names if n not in namespace]
-    assert not missing, f"chapters/{stem}.py no longer defines {missing}"
-    return namespace
 
 
 hinge = chapter_functions("02_hinge_loss", "hinge_loss_scratch")["hinge_loss_scratch"]

@@ -5,11 +5,9 @@ several margins and seeds (the kink included, with the convention `utils` docume
 of `utils.hinge_loss` against its behaviour.
 """
 
-import ast
 import inspect
 from pathlib import Path
 
-import jupytext
 import numpy as np
 import pytest
 import torch
@@ -20,23 +18,9 @@ import utils
 from utils.data import breast_cancer
 from utils.training import LinearScorer
 
+from chapter_source import chapter_functions  # noqa: E402  (tests/chapter_source.py)
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def chapter_functions(stem, *names):
-    """The named top-level functions (and the MARGIN constant) of chapters/<stem>.py, compiled alone."""
-    namespace = {"torch": torch, "F": F, "np": np}
-    for cell in jupytext.read(ROOT / "chapters" / f"{stem}.py").cells:
-        if cell.cell_type != "code" or cell.source.startswith("%"):
-            continue
-        for node in ast.parse(cell.source).body:
-            wanted = isinstance(node, ast.FunctionDef) and node.name in names
-            margin = isinstance(node, ast.Assign) and "MARGIN" in [getattr(t, "id", "") for t in node.targets]
-            if wanted or margin:
-                exec(compile(ast.Module([node], []), f"{stem}.py", "exec"), namespace)
-    missing = [n for n in names if n not in namespace]
-    assert not missing, f"chapters/{stem}.py no longer defines {missing}"
-    return namespace
 
 
 NS = chapter_functions("03_gradient_behaviour", "hinge_from_scratch", "hinge_grad", "logistic_from_scratch",

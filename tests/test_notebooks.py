@@ -59,3 +59,11 @@ def test_every_notebook_title_names_its_number():
     for py in CHAPTERS:
         first = jupytext.read(py, fmt="py:percent").cells[0]
         assert first.cell_type == "markdown" and re.match(rf"# {py.name[:2]} ", first.source), py.name
+
+
+@pytest.mark.parametrize("py", CHAPTERS[1:], ids=_ids(CHAPTERS[1:]))
+def test_chapter_reads_in_one_sitting_and_links_its_exercises(py):
+    """Issue 14: at most 450 source lines (the jupytext header included); issue 12: a real link to its exercises."""
+    text = py.read_text()
+    assert len(text.splitlines()) <= 450, f"{py.name}: {len(text.splitlines())} lines, more than 450"
+    assert f"](../exercises/ex{py.stem}.ipynb)" in text, f"{py.name} does not link ../exercises/ex{py.stem}.ipynb"

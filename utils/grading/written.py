@@ -45,9 +45,7 @@ def _answer(cells, question: str) -> str | None:
     texts = [c.source for c in cells if c.kind == "markdown" and f"{TAG}{question}" in c.tags]
     if not texts:
         return None
-    text = "\n\n".join(texts)
-    # the statement part is the pristine text; what is left is the student's
-    return text
+    return "\n\n".join(texts)  # the whole cell: the prompt line stays, the student's text follows it
 
 
 def collect(subs, pristine: dict[str, list], folder: Path, *, anonymise: bool = False, seed: int = 0) -> dict:
