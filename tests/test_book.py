@@ -69,18 +69,27 @@ def test_cell_ids_are_stable_and_unique():
 
 
 # --------------------------------------------------------------------------- staleness on a scratch book
-@pytest.fixture
-def scratch_book(tmp_path):
-    """A tiny book (one chapter, one solution) built with the real tool in a temporary folder."""
+@pytest.fixture(scope="module")
+def built_book(tmp_path_factory):
+    """A tiny book (one chapter, one solution) built once with the real tool in a temporary folder."""
+    root = tmp_path_factory.mktemp("built_book")
     for d in ("chapters", "solutions", "exercises"):
-        (tmp_path / d).mkdir()
-    (tmp_path / "chapters" / "01_demo.py").write_text(HEADER + "# %%\nx = 3\nprint(x * 2)\n")
-    (tmp_path / "solutions" / "ex01_demo.py").write_text(
+        (root / d).mkdir()
+    (root / "chapters" / "01_demo.py").write_text(HEADER + "# %%\nx = 3\nprint(x * 2)\n")
+    (root / "solutions" / "ex01_demo.py").write_text(
         HEADER + "# %%\ndef f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n"
     )
-    assert book.build(book.sources(tmp_path), root=tmp_path) == 0
-    assert book.stale_reasons(tmp_path) == {}
-    return tmp_path
+    assert book.build(book.sources(root), root=root) == 0
+    return root
+
+
+@pytest.fixture
+def scratch_book(built_book, tmp_path):
+    """A copy of the built tiny book for one test to edit (building takes seconds: it starts kernels)."""
+    copy = tmp_path / "book"
+    shutil.copytree(built_book, copy)
+    assert book.stale_reasons(copy) == {}
+    return copy
 
 
 @pytest.mark.slow

@@ -322,7 +322,7 @@ def check(root: Path = ROOT) -> int:
 # Copied as they are. REFERENCES.md: the chapters link to it. jupyter-config/: installed by `pip install -e .`
 # (pyproject.toml's shared-data), so that `jupyter lab` opens the landing notebook in the bundle too.
 RELEASE_FILES = ("jupytext.toml", "conftest.py", "tests/nbval_sanitize.cfg", "tests/offline/sitecustomize.py",
-                 "REFERENCES.md")
+                 "tests/no_iri_grammar.py", "REFERENCES.md")
 RELEASE_DIRS = ("chapters", "exercises", "utils", "jupyter-config")
 NOT_RELEASED = ("utils/grade.py", "utils/grading")  # the grader stays with the instructor
 # Written by release itself: the students' README (STUDENTS.md), requirements without the CI-only browser
