@@ -1,5 +1,6 @@
 """The authoring tool (utils/book.py): generation rules, staleness detection, and what the suite catches."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -59,6 +60,21 @@ def test_exercise_drops_solution_only_cells_and_outputs():
     assert "return 1" not in book.py_text(exercise) + book.ipynb_text(exercise)
 
 
+def test_text_a_kernel_split_into_several_messages_is_stored_as_one_output():
+    """Where a kernel's flush timer splits printed text depends on timing: stored split, the same run would
+    give a different file each build. Consecutive text of one stream is joined; nothing else moves."""
+    out = nbformat.v4.new_output
+    cell = nbformat.v4.new_code_cell("print(1); print(2)")
+    cell.outputs = [out("stream", name="stdout", text="1\n"), out("stream", name="stdout", text="2\n"),
+                    out("stream", name="stderr", text="w\n"), out("stream", name="stdout", text="3\n"),
+                    out("display_data", data={"text/plain": "fig"}), out("stream", name="stdout", text="4\n"),
+                    out("stream", name="stdout", text="5\n")]
+    nb = book.canonical(nbformat.v4.new_notebook(cells=[cell]))
+    assert [(o.output_type, o.get("name"), o.get("text")) for o in nb.cells[0].outputs] == [
+        ("stream", "stdout", "1\n2\n"), ("stream", "stderr", "w\n"), ("stream", "stdout", "3\n"),
+        ("display_data", None, None), ("stream", "stdout", "4\n5\n")]
+
+
 def test_cell_ids_are_stable_and_unique():
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("x = 1")]
@@ -66,6 +82,28 @@ def test_cell_ids_are_stable_and_unique():
     nb.cells.insert(0, nbformat.v4.new_markdown_cell("# new"))
     second = [c.id for c in book.canonical(nb).cells]
     assert len(set(first)) == 2 and second[1:] == first
+
+
+def _live_children() -> set[int]:
+    """Pids of this process's children that are still running (from /proc; zombies excluded)."""
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, ppid = stat.read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, IndexError):
+            continue  # exited while we looked
+        if int(ppid) == os.getpid() and state != "Z":
+            children.add(int(stat.parent.name))
+    return children
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_execute_shuts_its_kernel_down(tmp_path):
+    """Building 29 notebooks must not leave 29 kernels (each with torch loaded) running until build exits."""
+    before = _live_children()
+    nb = book.execute(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6)")]), cwd=tmp_path)
+    assert nb.cells[0].outputs[0].text == "6\n"
+    assert _live_children() - before == set()
 
 
 # --------------------------------------------------------------------------- staleness on a scratch book

@@ -98,10 +98,11 @@ def test_old_metadata_is_stale_and_build_rewrites_it_without_executing(tmp_path)
     old.metadata = {"jupytext": {"formats": "ipynb,py:percent"}, "kernelspec": book.KERNELSPEC}
     ipynb.write_text(nbformat.writes(old) + "\n")
     assert book.stale_reasons(tmp_path) == {
-        "chapters/01_demo.ipynb": "metadata not canonical (build rewrites it, keeping outputs)"
+        "chapters/01_demo.ipynb":
+            "not in canonical form: metadata, ids or split output text (build rewrites it, keeping outputs)"
     }
     _, seconds, done = book._build_one(str(py), force=False)
-    assert (seconds, done) == (0.0, "rewrote metadata")  # no kernel was started
+    assert (seconds, done) == (0.0, "rewrote to canonical form")  # no kernel was started
     rebuilt = nbformat.reads(ipynb.read_text(), as_version=4)
     assert rebuilt.metadata == book.METADATA
     assert rebuilt.cells[1].outputs[0].text == "6\n"  # the stored output is kept, not recomputed

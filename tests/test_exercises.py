@@ -320,7 +320,11 @@ def _run_in_kernel(cells: list[str]):
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     km = KernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager())
-    NotebookClient(nb, km=km, timeout=120, allow_errors=True).execute()
+    try:
+        NotebookClient(nb, km=km, timeout=120, allow_errors=True).execute()
+    finally:  # nbclient leaves a kernel it was given running
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
     return nb
 
 
