@@ -39,3 +39,39 @@ def test_bundled_check_agrees_with_the_repository(bundled, name):
         repo, bundle = _judge(exercise, mistake.mimic), _judge(shipped, mistake.mimic)
         assert (bundle.status, bundle.message) == (repo.status, repo.message)
         assert f"Likely mistake — {mistake.name}:" in bundle.message
+
+
+def test_bundled_speed_case_times_a_loop_and_checks_the_large_case(bundled):
+    """The bundle has no reference to run, so it ships the large case and the reference's outcome on it:
+    a loop over the batch is told to vectorise, an answer wrong only at that size is caught, and the
+    solution and an answer written differently pass, exactly as with the repository's check."""
+    from test_grade_notebook import ROW_LOOP, SCATTER
+
+    exercise, shipped = EXERCISES["multiclass_hinge_vectorised"], bundled["multiclass_hinge_vectorised"]
+    assert shipped.speed is not None and shipped.reference is None
+    assert shipped.speed.max_cpu_seconds == exercise.speed.max_cpu_seconds
+    namespace: dict = {}
+    exec("import torch\n" + ROW_LOOP, namespace)
+    loop = namespace["multiclass_hinge_vectorised"]
+    assert "vectorise it" in checks.speed_message(shipped, loop)
+    exec(SCATTER, namespace)
+    assert checks.speed_message(shipped, namespace["multiclass_hinge_vectorised"]) is None
+    solution = load_function(ROOT / "solutions" / f"{exercise.notebook}.py", exercise)
+    assert checks.speed_message(shipped, solution) is None
+
+    def right_only_when_small(scores, targets, margin=1.0):
+        out = solution(scores, targets, margin)
+        return out if len(out) < 1000 else out * 1.01
+
+    assert checks.speed_message(exercise, right_only_when_small).startswith(
+        "multiclass_hinge_vectorised: right on the small cases, wrong on a large one")
+    assert checks.speed_message(shipped, right_only_when_small) == checks.speed_message(
+        exercise, right_only_when_small)
+
+    def writes_into_scores(scores, targets, margin=1.0):
+        out = solution(scores, targets, margin)
+        scores.zero_()  # the shipped case must not be spoilt for the next call
+        return out
+
+    checks.speed_message(shipped, writes_into_scores)
+    assert checks.speed_message(shipped, solution) is None

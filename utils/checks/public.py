@@ -3,7 +3,8 @@
 In the repository, each check module (``exNN_*.py``) holds a reference implementation, the hidden
 cases and a mimic of each catalogued mistake: too much for a student to see. ``export`` runs them once,
 at release time, on the public cases (seed 0) and stores plain data: the cases, the reference's
-outcomes and each mistake's outcomes. The bundle ships that file (``public.pt``) instead of the check
+outcomes and each mistake's outcomes, and for a "vectorise" exercise its large speed case with the
+reference's outcome on it (about 5 MB for exercise 05's 30000 x 20 scores). The bundle ships that file (``public.pt``) instead of the check
 modules, and ``load`` turns it back into :class:`~utils.checks.Exercise` objects whose checks behave
 exactly as in the repository on the public cases: same verdicts, same hints. Introduced with the
 student bundle (issue 8).
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from utils.checks import Exercise, Mistake, Outcome, cases_for, comparisons, run_cases
+from utils.checks import Exercise, Mistake, Outcome, SpeedCase, _call, cases_for, comparisons, run_cases
 
 DATA = Path(__file__).with_name("public.pt")
 _ANY_TENSOR = "<<any tensor>>"  # comparisons.ANY_TENSOR, stored as data
@@ -42,8 +43,30 @@ def _compare_name(exercise: Exercise) -> str | None:
                      "so that the student bundle can use it")
 
 
+def _export_speed(exercise: Exercise) -> dict | None:
+    """A "vectorise" exercise's large case as the student's check makes it (seed 0), with the reference's
+    outcome on it: the bundle's check then times an answer and checks it there, as the repository's does."""
+    if exercise.speed is None:
+        return None
+    case = exercise.speed.make(torch.Generator().manual_seed(0))
+    return {"case": case, "expected": _encode(_call(exercise.reference, case, exercise.grad_inputs)),
+            "max_cpu_seconds": exercise.speed.max_cpu_seconds, "measured": exercise.speed.measured}
+
+
+def _speed_from(stored: dict | None) -> SpeedCase | None:
+    if stored is None:
+        return None
+    case = stored["case"]
+
+    def make(generator, case=case):  # a fresh copy per call: a wrong answer may write into its inputs
+        return {k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in case.items()}
+
+    return SpeedCase(make, max_cpu_seconds=stored["max_cpu_seconds"], measured=stored["measured"],
+                     expected=_decode(stored["expected"]))
+
+
 def export(exercises: dict[str, Exercise]) -> dict:
-    """Plain data (tensors, numbers, strings) for every exercise's public cases."""
+    """Plain data (tensors, numbers, strings) for every exercise's public cases (and large speed case)."""
     data = {}
     for name, exercise in sorted(exercises.items()):
         cases = cases_for(exercise)
@@ -53,7 +76,7 @@ def export(exercises: dict[str, Exercise]) -> dict:
             "description": exercise.description, "grad_inputs": list(exercise.grad_inputs),
             "max_seconds": exercise.max_seconds, "compare": _compare_name(exercise),
             "forbidden": list(exercise.forbidden),
-            "cases": cases, "expected": [_encode(o) for o in expected],
+            "cases": cases, "expected": [_encode(o) for o in expected], "speed": _export_speed(exercise),
             "mistakes": [
                 {"name": m.name, "hint": m.hint,
                  "outcomes": None if m.mimic is None else [_encode(o) for o in run_cases(exercise, m.mimic, cases)]}
@@ -79,7 +102,7 @@ def exercises_from(data: dict) -> dict[str, Exercise]:
             grad_inputs=tuple(item["grad_inputs"]),
             compare=getattr(comparisons, item["compare"]) if item["compare"] else None,
             max_seconds=item["max_seconds"], description=item["description"], public=public,
-            forbidden=tuple(item.get("forbidden", ())),
+            forbidden=tuple(item.get("forbidden", ())), speed=_speed_from(item.get("speed")),
         )
     return exercises
 
