@@ -92,3 +92,31 @@ from pathlib import Path  # noqa: E402
 _GUARD = str(Path(__file__).resolve().parent / "tests" / "offline")
 os.environ["MARGIN_LOSSES_OFFLINE"] = "1"
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_GUARD, os.environ.get("PYTHONPATH")) if p)
+
+
+# Scheduling. pyproject.toml runs `-n auto --dist loadscope --no-loadscope-reorder`: with the last option xdist
+# hands the scopes (a module, a test class, a notebook) to its workers in collection order. Without it, it
+# hands out the scopes with the most tests first, which leaves the long one-test runs (a whole notebook under
+# another CPU level, the browser, the bundle's install) for the end, where the run then waits on one of them
+# while the other workers idle. Longest first instead, then the many short ones to fill the gaps.
+_LONG_FIRST = ("tests/test_browser.py", "tests/test_other_cpus.py", "tests/test_release.py",
+               "tests/test_grade_isolation.py", "chapters/")
+_SHORT_LAST = ("solutions/",)
+
+
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto`: one worker more than CPUs. A worker waits while its notebook's kernel, the browser or pip
+    works; with 2 workers on 2 cores about 7 % of the CPU stayed idle, with 3 about 3 %."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cpus + 1
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item):
+        path = item.nodeid.split("::")[0]
+        for i, prefix in enumerate(_LONG_FIRST):
+            if path.startswith(prefix):
+                return i
+        return len(_LONG_FIRST) + path.startswith(_SHORT_LAST)
+
+    items.sort(key=rank)  # stable: collection order within each group

@@ -1,4 +1,4 @@
-"""A pytest plugin that saves 1.4 s at the start of every pytest process (pyproject.toml: ``-p no_iri_grammar``).
+"""A pytest plugin that saves 1.4 s at the start of every pytest process (``-p no_iri_grammar``).
 
 nbval imports nbformat, nbformat imports jsonschema, and jsonschema imports ``rfc3987_syntax`` when it is
 installed (jupyterlab brings it in) to check the "iri" string format. At import, rfc3987_syntax builds an

@@ -204,7 +204,7 @@ def test_bundle_pins_are_the_repositorys_less_the_browser_test(bundle):
 @pytest.mark.slow
 def test_bundle_installs_as_its_readme_says_and_passes_its_tests(bundle, tmp_path):
     """A new venv in the bundle, `pip install -r requirements.txt`, then the student's self-check fails
-    on an unsolved exercise and a chapter passes nbval strict with the bundle's configuration.
+    on an unsolved exercise and the landing notebook passes nbval strict with the bundle's configuration.
 
     The venv sees the packages of the environment running this suite (one path line in a .pth file), so
     pip finds every third-party pin already satisfied and installs the bundle itself (`-e .`: its utils,
@@ -233,7 +233,9 @@ def test_bundle_installs_as_its_readme_says_and_passes_its_tests(bundle, tmp_pat
     unsolved = subprocess.run([python, "-m", "pytest", "-n", "0", "--nbval-lax", "exercises/ex02_hinge_loss.ipynb"],
                               cwd=bundle, capture_output=True, text=True, timeout=600)
     assert unsolved.returncode == 1 and "not implemented yet" in unsolved.stdout, unsolved.stdout[-2000:]
-    chapter = subprocess.run([python, "-m", "pytest", "-n", "0", "chapters/01_binary_margins.ipynb"],
+    # the landing notebook: the bundle's nbval configuration at work (the chapters themselves are the
+    # repository's, byte for byte, and reproduce in the suite's own nbval run)
+    chapter = subprocess.run([python, "-m", "pytest", "-n", "0", "chapters/00_index.ipynb"],
                              cwd=bundle, capture_output=True, text=True, timeout=600)
     assert chapter.returncode == 0, chapter.stdout[-3000:]
 

@@ -4,10 +4,10 @@ In the repository, each check module (``exNN_*.py``) holds a reference implement
 cases and a mimic of each catalogued mistake: too much for a student to see. ``export`` runs them once,
 at release time, on the public cases (seed 0) and stores plain data: the cases, the reference's
 outcomes and each mistake's outcomes, and for a "vectorise" exercise its large speed case with the
-reference's outcome on it (about 5 MB for exercise 05's 30000 x 20 scores). The bundle ships that file (``public.pt``) instead of the check
-modules, and ``load`` turns it back into :class:`~utils.checks.Exercise` objects whose checks behave
-exactly as in the repository on the public cases: same verdicts, same hints. Introduced with the
-student bundle (issue 8).
+reference's outcome on it (about 5 MB for exercise 05's 30000 x 20 scores). The bundle ships that
+file (``public.pt``) instead of the check modules, and ``load`` turns it back into
+:class:`~utils.checks.Exercise` objects whose checks behave exactly as in the repository on the public
+cases: same verdicts, same hints. Introduced with the student bundle (issue 8).
 """
 
 from __future__ import annotations
