@@ -94,11 +94,11 @@ os.environ["MARGIN_LOSSES_OFFLINE"] = "1"
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_GUARD, os.environ.get("PYTHONPATH")) if p)
 
 
-# Scheduling. pyproject.toml runs `-n auto --dist loadscope --no-loadscope-reorder`: with the last option xdist
-# hands the scopes (a module, a test class, a notebook) to its workers in collection order. Without it, it
-# hands out the scopes with the most tests first, which leaves the long one-test runs (a whole notebook under
-# another CPU level, the browser, the bundle's install) for the end, where the run then waits on one of them
-# while the other workers idle. Longest first instead, then the many short ones to fill the gaps.
+# Scheduling. pyproject.toml runs `-n auto --dist loadscope --no-loadscope-reorder`: with the last option,
+# xdist hands the scopes (a module, a test class, a notebook) to its workers in collection order. Without
+# it, it hands out the scopes with the most tests first, which leaves the long one-test runs (a whole
+# notebook under another CPU level, the browser, the bundle's install) for the end, where the run then
+# waits on one of them while the other workers idle. Longest first instead, then the short ones.
 _LONG_FIRST = ("tests/test_browser.py", "tests/test_other_cpus.py", "tests/test_release.py",
                "tests/test_grade_isolation.py", "chapters/")
 _SHORT_LAST = ("solutions/",)
